@@ -22,14 +22,19 @@ class Selection:
     keep_uncertain: bool = False
     drop_test_time_adaptation: bool = False
     drop_zero_shot: bool = False
-    word_level_only: bool = False
+    levels: tuple[str, ...] = ("word", "token")
+    evidence: tuple[str, ...] | None = None
     max_publication_date: str | None = "2023-12-31"
     per_paper_cap: int | None = 3
     reference_compatible: bool = False
 
     @classmethod
     def from_config(cls, config: dict | None) -> "Selection":
-        return cls(**(config or {}))
+        config = dict(config or {})
+        for key in ("levels", "evidence"):
+            if config.get(key) is not None:
+                config[key] = tuple(config[key])
+        return cls(**config)
 
 
 def decimal_year(dates: pd.Series) -> pd.Series:
@@ -58,9 +63,11 @@ def _rules(selection: Selection) -> list[tuple[str, callable]]:
         rules.append(("test-time adaptation (robustness run)", lambda d: ~d["test_time_adaptation"]))
     if selection.drop_zero_shot:
         rules.append(("zero-shot evaluation (robustness run)", lambda d: ~d["zero_shot"]))
-    if selection.word_level_only:
-        rules.append(("token-level perplexity (robustness run)",
-                      lambda d: d["perplexity_level"].eq("word")))
+    rules.append((f"perplexity level not among {', '.join(selection.levels)}",
+                  lambda d: d["perplexity_level"].isin(selection.levels)))
+    if selection.evidence is not None:
+        rules.append((f"perplexity evidence not among {', '.join(selection.evidence)}",
+                      lambda d: d["evidence"].isin(selection.evidence)))
     return rules
 
 
@@ -92,7 +99,7 @@ def _cap_per_paper(frame: pd.DataFrame, cap: int) -> pd.Series:
 
 
 ANALYSIS_COLUMNS = [
-    "line", "system", "reference", "benchmark", "perplexity", "perplexity_level", "log_ppl",
+    "line", "system", "reference", "benchmark", "perplexity", "perplexity_level", "evidence", "log_ppl",
     "publication_date", "year", "params", "tokens", "epochs", "architecture", "transformer",
     "ptb", "wt2", "zero_shot", "test_time_adaptation", "uncertain", "vocab_size",
 ]

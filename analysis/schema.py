@@ -17,7 +17,11 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 BENCHMARKS = ("wt103", "wt2", "ptb")
-LEVELS = ("word", "token")
+#: `word`: classic word-level protocol; `token`: per sub-word token on raw text;
+#: `harness_word`: the evaluation harness's word perplexity over raw documents (comparable with neither).
+LEVELS = ("word", "token", "harness_word")
+#: Where the perplexity was read: the paper itself, the authors' own material, or a leaderboard.
+EVIDENCE = ("paper", "official", "leaderboard")
 ARCHITECTURES = ("transformer", "lstm", "rnn", "cnn", "ssm", "ngram", "other")
 BOOLEAN_COLUMNS = ("zero_shot", "test_time_adaptation", "uncertain", "include", "outlier")
 NUMERIC_COLUMNS = ("perplexity", "params", "tokens", "epochs", "vocab_size", "training_compute")
@@ -40,6 +44,7 @@ class EvaluationSchema(pa.DataFrameModel):
     benchmark: Series[str] = pa.Field(isin=BENCHMARKS)
     perplexity: Series[float] = pa.Field(gt=1, lt=5000, coerce=True)
     perplexity_level: Series[str] = pa.Field(isin=LEVELS)
+    evidence: Series[str] = pa.Field(isin=EVIDENCE)
     params: Series[float] = pa.Field(gt=1e3, lt=1e14, nullable=True, coerce=True)
     tokens: Series[float] = pa.Field(gt=1e4, lt=1e15, nullable=True, coerce=True)
     epochs: Series[float] = pa.Field(gt=0, nullable=True, coerce=True)

@@ -36,6 +36,7 @@ def write_summary(raw_csv: str, exclusions_csv: str, out_md: str, out_png: str) 
     lines += _counts(data["year"], "By publication year")
     lines += _counts(data["architecture"], "By architecture")
     lines += _counts(data["perplexity_level"], "By perplexity level")
+    lines += _counts(data["evidence"], "By evidence for the perplexity")
     lines += ["### Rows left out of the main analysis, by first reason", "",
               "| reason | rows |", "|---|---|",
               *[f"| {k} | {v} |" for k, v in exclusions["reason"].value_counts().items()], "",

@@ -14,7 +14,7 @@ def test_validate_names_line_and_column_of_unit_slip(tmp_path, capsys):
     path = tmp_path / "evaluations.csv"
     shutil.copy("tests/data/valid.csv", path)
     with open(path, "a") as handle:
-        handle.write("Bad GPT,wt103,17.0,token,1.5B,4e10,,2020-02-02,Bad paper,arXiv:2002.00003,"
+        handle.write("Bad GPT,wt103,17.0,token,paper,1.5B,4e10,,2020-02-02,Bad paper,arXiv:2002.00003,"
                      "Table 1,,,transformer,true,false,,,,false,true,false,\n")
     assert main(["validate", str(path)]) == 1
     err = capsys.readouterr().err

@@ -29,6 +29,8 @@ def test_fixture_is_valid():
     ("perplexity", "0.5", "> 1"),
     ("benchmark", "wt3", "one of"),
     ("perplexity_level", "char", "one of"),
+    ("evidence", "blog", "one of"),
+    ("evidence", None, "required"),
     ("architecture", "mamba", "one of"),
     ("zero_shot", "yes", "one of"),
     ("publication_date", "2016-13-01", "real calendar date"),
