@@ -5,6 +5,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/selection.smk"
 include: "workflow/rules/estimates.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/appendices.smk"
 
 rule all:
     input:
@@ -14,4 +15,6 @@ rule all:
         "results/model_selection.csv",
         "results/estimates.json",
         expand("results/figures/{figure}.png", figure=FIGURES),
+        "results/appendices.json",
+        expand("results/figures/appendix_{figure}.png", figure=APPENDIX_FIGURES),
         "results/report.md",

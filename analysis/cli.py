@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from . import pipeline
+from .cli_appendices import register as register_appendices
 from .schema import validate_csv
 
 
@@ -28,7 +29,7 @@ def _figure(args: argparse.Namespace) -> None:
 def _report(args: argparse.Namespace) -> None:
     from .report import write_report
     write_report(args.raw, args.analysis, args.exclusions, args.selection, args.estimates,
-                 args.sensitivity, args.out)
+                 args.sensitivity, args.out, args.appendices)
 
 
 def _summary(args: argparse.Namespace) -> None:
@@ -72,12 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     q = step("figure", "draw one figure", "analysis", "estimates", "draws", "out")
     q.add_argument("--name", required=True)
     q.set_defaults(func=_figure)
-    step("report", "write the reviewer's report", "raw", "analysis", "exclusions", "selection",
-         "estimates", "sensitivity", "out").set_defaults(func=_report)
+    q = step("report", "write the reviewer's report", "raw", "analysis", "exclusions",
+             "selection", "estimates", "sensitivity", "out")
+    q.add_argument("--appendices", help="merged appendices JSON (adds their sections)")
+    q.set_defaults(func=_report)
     step("sensitivity", "preferred model on alternative row selections", "raw", "out").set_defaults(
         func=lambda a: pipeline.sensitivity(a.raw, pipeline.load_config(a.config), a.out))
     step("summary", "write the dataset summary and its figure", "raw", "exclusions", "out",
          "figure").set_defaults(func=_summary)
+    register_appendices(sub)
     args = parser.parse_args(argv)
     result = args.func(args)
     return result if isinstance(result, int) else 0

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 #: basis columns a feature can multiply together (see `basis`)
-BASIS = ("one", "t", "n", "d", "ptb", "wt2", "tr", "nontr", "c", "lnv", "hinge")
+BASIS = ("one", "t", "n", "d", "ptb", "wt2", "tr", "nontr", "c", "lnv", "hinge", "post")
 LINKS = ("identity", "logsigmoid")
 
 
@@ -207,6 +207,7 @@ def basis(frame, spec: ModelSpec, norm: Normalizer) -> dict[str, np.ndarray]:
         columns["lnv"] = np.log(column("vocab_size"))
     if spec.cutoff is not None:
         columns["hinge"] = np.maximum(0.0, year - spec.cutoff)
+        columns["post"] = (np.floor(year) >= spec.cutoff).astype(float)  # integer-year dummy
     return columns
 
 

@@ -7,6 +7,7 @@ import json
 import pandas as pd
 
 from .quantities import PLAYERS
+from .report_appendices import appendix_sections
 from .schema import read_raw
 
 PAPER = {  # METHOD.md §7
@@ -28,7 +29,8 @@ def _fmt(entry: dict, unit: str = "") -> str:
 
 
 def write_report(raw_csv: str, analysis_csv: str, exclusions_csv: str, selection_csv: str,
-                 estimates_json: str, sensitivity_json: str, out: str) -> None:
+                 estimates_json: str, sensitivity_json: str, out: str,
+                 appendices_json: str | None = None) -> None:
     raw = read_raw(raw_csv)
     analysis = pd.read_csv(analysis_csv)
     exclusions = pd.read_csv(exclusions_csv)
@@ -128,8 +130,9 @@ def write_report(raw_csv: str, analysis_csv: str, exclusions_csv: str, selection
         point = "—" if point is None else f"{point:.3g}"
         lines.append(f"| {label} | {row['n_evaluations']} | {point} | "
                      f"{_fmt(row['compute_doubling'])} |")
-    lines += ["", "Figures: `results/figures/`. Not yet done: the paper's integer-dummy cutoff "
-                  "variant, the unequal-weight top-10 pool, and Appendices A, B, E, F, H, I "
-                  "(METHOD.md §8).", ""]
+    lines += [""]
+    if appendices_json:
+        lines += appendix_sections(appendices_json)
+    lines += ["Figures: `results/figures/`.", ""]
     with open(out, "w") as handle:
         handle.write("\n".join(lines))

@@ -48,3 +48,27 @@ def simulate(spec: ModelSpec, theta: dict[str, float] | np.ndarray, n: int = 231
     frame["log_ppl"] = mean + noise * rng.standard_normal(n)
     frame["perplexity"] = np.exp(frame["log_ppl"])
     return frame
+
+
+def chinchilla_points(law, n: int = 250, noise: float = 0.02, seed: int = 0,
+                      tails: str = "gaussian", outlier_share: float = 0.0,
+                      outlier_shift: float = 0.3) -> pd.DataFrame:
+    """(params, tokens, loss) on isoFLOP profiles like Hoffmann et al.'s Figure 4: nine
+    budgets from 6e18 to 3e21 FLOP, N log-uniform within 30× of each budget's optimum under
+    `law` (a `scaling.ChinchillaLaw`), D = C/(6N), loss = L(N, D)·exp(ε).
+
+    tails: "gaussian" (ε ~ N(0, noise²)) or "student_t" (noise × t with 2 degrees of
+    freedom); a share `outlier_share` of points gets ε + `outlier_shift` on top."""
+    rng = np.random.default_rng(seed)
+    compute = rng.choice(np.geomspace(6e18, 3e21, 9), size=n)
+    params = law.optimal_params(compute) * np.exp(rng.uniform(-np.log(30), np.log(30), n))
+    tokens = compute / (6.0 * params)
+    if tails == "gaussian":
+        eps = noise * rng.standard_normal(n)
+    elif tails == "student_t":
+        eps = noise * rng.standard_t(2, n)
+    else:
+        raise ValueError(f"tails must be 'gaussian' or 'student_t', got {tails!r}")
+    eps += outlier_shift * (rng.uniform(size=n) < outlier_share)
+    return pd.DataFrame({"params": params, "tokens": tokens,
+                         "loss": law.loss(params, tokens) * np.exp(eps)})
