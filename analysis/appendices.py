@@ -13,6 +13,7 @@ Regressions use statsmodels OLS with HC3 (heteroscedasticity-robust) intervals.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -39,11 +40,13 @@ def ols_trend(x, y, x_name: str, y_name: str) -> dict:
     robust = classical.get_robustcov_results(cov_type="HC3")
     ci_robust = np.asarray(robust.conf_int())[1]
     ci_classical = np.asarray(classical.conf_int())[1]
+    with warnings.catch_warnings():  # the normality test in the summary wants ≥ 8 rows
+        warnings.filterwarnings("ignore", message="omni_normtest")
+        table = robust.summary2(xname=["const", x_name], yname=y_name).tables[1].to_string()
     return {"slope": float(classical.params.iloc[1]), "intercept": float(classical.params.iloc[0]),
             "slope_se_hc3": float(robust.bse[1]), "slope_ci95_hc3": ci_robust.tolist(),
             "slope_ci95_classical": ci_classical.tolist(), "r2": float(classical.rsquared),
-            "n": int(classical.nobs),
-            "table": robust.summary2(xname=["const", x_name], yname=y_name).tables[1].to_string()}
+            "n": int(classical.nobs), "table": table}
 
 
 def doubling_from_rate(rate: float, ci: list[float], sign: float = 1.0) -> dict:
