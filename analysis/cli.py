@@ -16,7 +16,7 @@ def _validate(args: argparse.Namespace) -> int:
         return 0
     print(f"{args.csv}: {len(problems)} problem(s)", file=sys.stderr)
     for problem in problems:
-        print(f"  {problem}", file=sys.stderr)
+        print(f"  {args.csv}, {problem}", file=sys.stderr)
     return 1
 
 

@@ -109,7 +109,6 @@ def build_analysis_set(raw: pd.DataFrame, selection: Selection = Selection()
                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Apply METHOD.md §1 to validated rows; return (analysis set, exclusions)."""
     frame = raw.copy()
-    frame["line"] = frame.index + 2  # the row's line in the CSV (header is line 1)
     reason = pd.Series(pd.NA, index=frame.index, dtype="object")
     for why, keep in _rules(selection):
         pending = reason.isna()

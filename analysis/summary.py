@@ -42,9 +42,9 @@ def write_summary(raw_csv: str, exclusions_csv: str, out_md: str, out_png: str) 
               *[f"| {k} | {v} |" for k, v in exclusions["reason"].value_counts().items()], "",
               "### Rows excluded by the curator (include = false)", "",
               "| line | system | benchmark | why |", "|---|---|---|---|"]
-    for index, row in data[~data["include"]].iterrows():
+    for _, row in data[~data["include"]].iterrows():
         why = str(row["notes"]).replace("|", "/")
-        lines.append(f"| {index + 2} | {row['system']} | {row['benchmark']} | {why[:200]} |")
+        lines.append(f"| {row['line']} | {row['system']} | {row['benchmark']} | {why[:200]} |")
     with open(out_md, "w") as handle:
         handle.write("\n".join(lines) + "\n")
 
