@@ -1,4 +1,4 @@
-"""The dataset's schema: the executable form of DATA.md.
+"""The dataset's schema: the executable form of docs/data.md.
 
 `EvaluationSchema` documents every column of ``data/raw/evaluations.csv``;
 `validate_csv` checks a file lazily and returns every problem with its CSV line
@@ -40,7 +40,7 @@ COMPUTE_TOLERANCE = 10.0
 
 
 class EvaluationSchema(pa.DataFrameModel):
-    """One row per (system, benchmark) evaluation; see ../shared/DATA.md."""
+    """One row per (system, benchmark) evaluation; see docs/data.md."""
 
     system: Series[str] = pa.Field(str_length={"min_value": 1})
     benchmark: Series[str] = pa.Field(isin=BENCHMARKS)
