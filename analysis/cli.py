@@ -31,6 +31,19 @@ def _diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_results(args: argparse.Namespace) -> int:
+    from .diffing import stale_files
+    stale = stale_files(args.committed, args.regenerated, tuple(args.ignore))
+    for name, what in stale:
+        print(f"stale: {name}: {what}", file=sys.stderr)
+    if stale:
+        print(f"{len(stale)} file(s) under {args.committed} are not what the code and data produce; "
+              "regenerate them (snakemake --cores 2) and commit", file=sys.stderr)
+        return 1
+    print(f"ok: every file under {args.committed} is current")
+    return 0
+
+
 def _figure(args: argparse.Namespace) -> None:
     from .figures import draw  # matplotlib only for the commands that draw
     draw(args.name, args.analysis, args.estimates, args.draws, args.out)
@@ -63,6 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--base-csv", help="curated table before (default: BASE/../data/raw/evaluations.csv)")
     p.add_argument("--head-csv", help="curated table after (default: HEAD/../data/raw/evaluations.csv)")
     p.set_defaults(func=_diff)
+
+    p = sub.add_parser("check-results",
+                       help="compare committed results with a regenerated copy; name stale files")
+    p.add_argument("committed")
+    p.add_argument("regenerated")
+    p.add_argument("--ignore", action="append", default=[],
+                   help="path prefix not regenerated on purpose (repeatable)")
+    p.set_defaults(func=_check_results)
 
     def step(name: str, helptext: str, *names: str) -> argparse.ArgumentParser:
         q = sub.add_parser(name, help=helptext)

@@ -112,3 +112,61 @@ def diff_markdown(base: str | Path, head: str | Path, base_csv: str | Path | Non
     else:
         lines.append(f"(rows not compared: {base_csv} or {head_csv} not found)")
     return "\n".join(lines) + "\n"
+
+
+def _numeric_gap(a: Path, b: Path) -> str:
+    """How far two CSV or JSON files are apart: the largest relative difference of any number."""
+    try:
+        if a.suffix == ".csv":
+            x, y = pd.read_csv(a), pd.read_csv(b)
+            if x.shape != y.shape or list(x.columns) != list(y.columns):
+                return f"shape {x.shape} → {y.shape}"
+            nums = x.select_dtypes("number").columns
+            gap = ((x[nums] - y[nums]).abs() / x[nums].abs().clip(lower=1e-300)).max().max()
+        elif a.suffix == ".json":
+            flat = [{}, {}]
+            for k, path in enumerate((a, b)):
+                _flatten(json.loads(path.read_text()), "", flat[k])
+            if flat[0].keys() != flat[1].keys():
+                return "different keys"
+            gap = max((abs(flat[0][k] - flat[1][k]) / max(abs(flat[0][k]), 1e-300)
+                       for k in flat[0] if flat[0][k] != flat[1][k]), default=0.0)
+        else:
+            return "binary or text difference"
+    except (ValueError, TypeError, json.JSONDecodeError) as err:
+        return f"not comparable as numbers ({err})"
+    return f"largest relative difference {gap:.3g}"
+
+
+def _flatten(node, path: str, out: dict) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _flatten(value, f"{path}/{key}", out)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _flatten(value, f"{path}[{i}]", out)
+    elif isinstance(node, (int, float)) and not isinstance(node, bool) and math.isfinite(node):
+        out[path] = float(node)
+    else:
+        out[path] = node if isinstance(node, str) else repr(node)
+
+
+def stale_files(committed: str | Path, regenerated: str | Path,
+                ignore: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """Files that differ between two result trees, each with what differs (empty when current).
+
+    ``ignore`` lists path prefixes (relative) that the regeneration does not produce on purpose.
+    """
+    committed, regenerated = Path(committed), Path(regenerated)
+    names = {p.relative_to(committed).as_posix() for p in committed.rglob("*") if p.is_file()}
+    names |= {p.relative_to(regenerated).as_posix() for p in regenerated.rglob("*") if p.is_file()}
+    out = []
+    for name in sorted(n for n in names if not n.startswith(ignore)):
+        a, b = committed / name, regenerated / name
+        if not b.exists():
+            out.append((name, "committed but not produced by the pipeline"))
+        elif not a.exists():
+            out.append((name, "produced by the pipeline but not committed"))
+        elif a.read_bytes() != b.read_bytes():
+            out.append((name, _numeric_gap(a, b)))
+    return out

@@ -48,3 +48,21 @@ def test_diff_without_rows_says_so(tmp_path, capsys):
     shutil.rmtree(tmp_path / "head" / "data")
     assert main(["diff", str(base), str(head)]) == 0
     assert "rows not compared" in capsys.readouterr().out
+
+
+def test_check_results_names_stale_files_and_by_how_much(tmp_path, capsys):
+    committed, fresh = tmp_path / "committed", tmp_path / "fresh"
+    for root, value in ((committed, 1.0), (fresh, 1.001)):
+        (root / "cv").mkdir(parents=True)
+        (root / "estimates.json").write_text(json.dumps({"a": {"b": [value, 2.0]}}))
+        (root / "cv" / "m.csv").write_text("x,y\n1,2\n")
+    (committed / "old.png").write_bytes(b"\x89PNG")
+    (fresh / "calibration.csv").write_text("q\n1\n")
+    assert main(["check-results", str(committed), str(fresh), "--ignore", "calibration"]) == 1
+    err = capsys.readouterr().err
+    assert "stale: estimates.json: largest relative difference 0.001" in err
+    assert "stale: old.png: committed but not produced by the pipeline" in err
+    assert "cv/m.csv" not in err and "calibration" not in err
+    (committed / "old.png").unlink()
+    (committed / "estimates.json").write_text((fresh / "estimates.json").read_text())
+    assert main(["check-results", str(committed), str(fresh), "--ignore", "calibration"]) == 0
