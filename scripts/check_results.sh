@@ -8,7 +8,12 @@ bash scripts/setup.sh
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 git ls-files -z | grep -zv -e '^results/' -e '^data/processed/' | xargs -0 cp --parents -t "$scratch"
-(cd "$scratch" && PATH="$OLDPWD/.venv/bin:$PATH" snakemake --cores "${CORES:-2}" --quiet rules all)
+log="$scratch/snakemake.log"
+if ! (cd "$scratch" && PATH="$OLDPWD/.venv/bin:$PATH" snakemake --cores "${CORES:-2}" all) >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "check_results: the pipeline failed in the scratch copy" >&2
+    exit 1
+fi
 status=0
 .venv/bin/algoprogress check-results results "$scratch/results" --ignore calibration \
     --ignore report.html || status=1
