@@ -1,4 +1,4 @@
-"""Robustness appendices that are regressions or scaling-law comparisons (METHOD.md §8):
+"""Robustness appendices that are regressions or scaling-law comparisons (docs/method.md §8):
 
 - A: progress seen directly in the data: OLS of ln(C/C_s) on date around a reference system;
 - B: compute-equivalent gain of Chinchilla's over Kaplan's allocation, and of actual models;
@@ -70,7 +70,7 @@ def training_compute(rows: pd.DataFrame) -> pd.Series:
 
 def direct_progress(rows: pd.DataFrame, system: str, tolerance: float,
                     min_evaluations: int = 6) -> dict:
-    """METHOD.md §8 A for one reference system: WikiText-103 evaluations at the system's
+    """docs/method.md §8 A for one reference system: WikiText-103 evaluations at the system's
     perplexity protocol, published on or after it, with perplexity within ×`tolerance` of
     its own; the highest-compute evaluation per paper; OLS of ln(C/C_s) on date. The
     compute needed for that perplexity halves every −ln2/slope years."""
@@ -106,7 +106,7 @@ def direct_progress(rows: pd.DataFrame, system: str, tolerance: float,
 
 def scaling_law_gains(compute_range: tuple[float, float], points: int,
                       actual: dict[str, tuple[float, float]]) -> dict:
-    """METHOD.md §8 B: the gain of Chinchilla's over Kaplan's allocation on a log grid of
+    """docs/method.md §8 B: the gain of Chinchilla's over Kaplan's allocation on a log grid of
     compute, the OLS trend of ln CEG on ln C, and the gain over actual allocations
     (name → (C, D))."""
     grid = np.geomspace(*compute_range, points)

@@ -1,4 +1,4 @@
-"""Robustness appendices that refit a variant of the model family (METHOD.md §8), each with
+"""Robustness appendices that refit a variant of the model family (docs/method.md §8), each with
 a bootstrap of evaluations:
 
 - D: the transformer's compute-equivalent gain for each of the top-10 (model, δ) pairs;
@@ -72,7 +72,7 @@ def growth_rates(coefficients: pd.DataFrame, **shifts: str) -> pd.DataFrame:
 
 
 def doubling_summary(draws: pd.DataFrame, point: dict[str, float], **shifts: str) -> dict:
-    """Doubling times in months built on growth rates (METHOD.md §3): percentiles of the
+    """Doubling times in months built on growth rates (docs/method.md §3): percentiles of the
     rate, inverted; a rate interval reaching 0 leaves the doubling time unbounded (None)."""
     rates = growth_rates(draws, **shifts)
     point_rates = growth_rates(pd.DataFrame([point]), **shifts).iloc[0]

@@ -1,5 +1,5 @@
 """The steps behind the appendix rules (workflow/rules/appendices.smk): each reads its
-inputs, computes one appendix of METHOD.md §8 and writes results/appendices/<key>.json;
+inputs, computes one appendix of docs/method.md §8 and writes results/appendices/<key>.json;
 `merge` joins them into results/appendices.json under the keys "A" … "J"."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Approach 3 of Hoffmann et al. (2022): fit L(N, D) = E + A/N^α + B/D^β to (N, D, loss)
-points by the Huber loss of log-loss residuals (METHOD.md §6), shown to reach the optimum.
+points by the Huber loss of log-loss residuals (docs/method.md §6), shown to reach the optimum.
 
     log L̂ = LSE(a − α·ln N, b − β·ln D, e),   A = eᵃ, B = eᵇ, E = eᵉ
     objective(θ) = Σᵢ huber_δ(log L̂ᵢ − log Lᵢ),   θ = (a, b, e, α, β)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import pipeline
 from .cli_appendices import register as register_appendices
@@ -17,8 +18,31 @@ def _validate(args: argparse.Namespace) -> int:
         return 0
     print(f"{args.csv}: {len(problems)} problem(s)", file=sys.stderr)
     for problem in problems:
-        print(f"  {problem}", file=sys.stderr)
+        print(f"  {args.csv}, {problem}", file=sys.stderr)
     return 1
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .diffing import diff_markdown
+    for folder in (args.base, args.head):
+        if not Path(folder).is_dir():
+            print(f"algoprogress diff: {folder} is not a results folder", file=sys.stderr)
+            return 2
+    print(diff_markdown(args.base, args.head, args.base_csv, args.head_csv), end="")
+    return 0
+
+
+def _check_results(args: argparse.Namespace) -> int:
+    from .diffing import stale_files
+    stale = stale_files(args.committed, args.regenerated, tuple(args.ignore))
+    for name, what in stale:
+        print(f"stale: {name}: {what}", file=sys.stderr)
+    if stale:
+        print(f"{len(stale)} file(s) under {args.committed} are not what the code and data produce; "
+              "regenerate them (snakemake --cores 2) and commit", file=sys.stderr)
+        return 1
+    print(f"ok: every file under {args.committed} is current")
+    return 0
 
 
 def _figure(args: argparse.Namespace) -> None:
@@ -46,6 +70,21 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("validate", help="check the CSV; print 'ok' or every problem")
     p.add_argument("csv", nargs="?", default="data/raw/evaluations.csv")
     p.set_defaults(func=_validate)
+
+    p = sub.add_parser("diff", help="Markdown table of what a change does to the results and rows")
+    p.add_argument("base", help="results folder before the change (e.g. base/results)")
+    p.add_argument("head", help="results folder after the change")
+    p.add_argument("--base-csv", help="curated table before (default: BASE/../data/raw/evaluations.csv)")
+    p.add_argument("--head-csv", help="curated table after (default: HEAD/../data/raw/evaluations.csv)")
+    p.set_defaults(func=_diff)
+
+    p = sub.add_parser("check-results",
+                       help="compare committed results with a regenerated copy; name stale files")
+    p.add_argument("committed")
+    p.add_argument("regenerated")
+    p.add_argument("--ignore", action="append", default=[],
+                   help="path prefix not regenerated on purpose (repeatable)")
+    p.set_defaults(func=_check_results)
 
     def step(name: str, helptext: str, *names: str) -> argparse.ArgumentParser:
         q = sub.add_parser(name, help=helptext)

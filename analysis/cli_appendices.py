@@ -81,7 +81,7 @@ def register(sub) -> None:
     p.add_argument("--progress", action="store_true", help="show a progress bar")
     p.set_defaults(func=scaling_fit)
 
-    p = sub.add_parser("appendix", help="compute one robustness appendix (METHOD.md §8)")
+    p = sub.add_parser("appendix", help="compute one robustness appendix (docs/method.md §8)")
     p.add_argument("--name", required=True, help="A, B, C, D, E, F, H, I, J or reference_compatible")
     p.add_argument("--config", default="workflow/config.yaml")
     p.add_argument("--out", required=True)

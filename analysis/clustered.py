@@ -1,4 +1,4 @@
-"""Appendix I (METHOD.md §8): errors correlated within a paper.
+"""Appendix I (docs/method.md §8): errors correlated within a paper.
 
 All evaluations (no per-paper cap), the preferred model's mean function ŷ(θ), and Gaussian
 errors with variance σ² that are equicorrelated (ρ ∈ [0, 1)) within each paper and

@@ -1,4 +1,4 @@
-"""Model selection by cross-validation (METHOD.md §4).
+"""Model selection by cross-validation (docs/method.md §4).
 
 A seeded 20% of the analysis set is held out; on the other 80%, leave-one-out. Every fold
 starts from the same point, the multistart optimum of the 80% fit, so folds do not depend on

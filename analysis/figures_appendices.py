@@ -1,4 +1,4 @@
-"""Figures of the appendices (METHOD.md §8), one function per figure; `draw` dispatches by
+"""Figures of the appendices (docs/method.md §8), one function per figure; `draw` dispatches by
 name. Each reads its appendix's JSON (results/appendices/<key>.json)."""
 
 from __future__ import annotations

@@ -234,7 +234,7 @@ SENSITIVITY_VARIANTS = {
 
 
 def sensitivity(raw_csv: str, config: dict, out_json: str, progress: bool = True) -> None:
-    """The preferred model on alternative selections of rows (METHOD.md §8, curation)."""
+    """The preferred model on alternative selections of rows (docs/method.md §8, curation)."""
     raw = load_evaluations(raw_csv)
     pref, draws_n = config["preferred"], config["sensitivity_draws"]
     spec = MODELS[pref["model"]]

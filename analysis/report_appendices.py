@@ -1,4 +1,4 @@
-"""Report sections for the appendices (METHOD.md §8): ours beside the paper's numbers, with
+"""Report sections for the appendices (docs/method.md §8): ours beside the paper's numbers, with
 a sentence on why they differ. `appendix_sections` returns Markdown lines for `report.py`."""
 
 from __future__ import annotations
@@ -278,7 +278,7 @@ def appendix_sections(appendices_json: str) -> list[str]:
     """Markdown lines: one subsection per appendix present in the merged file."""
     with open(appendices_json) as handle:
         data = json.load(handle)
-    lines = ["## Robustness appendices (METHOD.md §8)", "",
+    lines = ["## Robustness appendices (docs/method.md §8)", "",
              "Doubling-time intervals are percentiles of growth rates, inverted (∞: the rate "
              "interval reaches 0); every interval gives the number of finite draws. Regressions "
              "are OLS with HC3 intervals. Full numbers: `results/appendices.json`.", ""]

@@ -1,4 +1,4 @@
-"""The scaling laws the analysis builds on (METHOD.md §6), as their papers write them, each
+"""The scaling laws the analysis builds on (docs/method.md §6), as their papers write them, each
 with its compute-optimal allocation under C = 6·N·D (C in FLOP, loss in nats per token).
 
 Kaplan et al. 2020, "Scaling laws for neural language models":
@@ -152,7 +152,7 @@ BESIROGLU = ChinchillaLaw(E=1.82, A=482.0, B=2085.0, alpha=0.348, beta=0.366)
 
 def kaplan_vs_chinchilla_gain(compute, chinchilla: ChinchillaLaw = CHINCHILLA,
                               kaplan: KaplanLaws = KAPLAN):
-    """METHOD.md §8 B: compute-equivalent gain of Chinchilla's over Kaplan's allocation.
+    """docs/method.md §8 B: compute-equivalent gain of Chinchilla's over Kaplan's allocation.
     At C, allocate by the optimum of Kaplan's joint law, evaluate Chinchilla's loss there,
     and return C/C′ with C′ the compute of the Chinchilla optimum reaching that loss."""
     n, d = kaplan.joint_optimum(compute)

@@ -1,4 +1,4 @@
-# The paper's robustness appendices (METHOD.md §8): one job per appendix writing
+# The paper's robustness appendices (docs/method.md §8): one job per appendix writing
 # results/appendices/<key>.json, merged into results/appendices.json; one rule per figure.
 # Inputs per appendix: A and I read the raw table (their own row selections), C the
 # headline's bootstrap draws, D, J and the reference-compatible options the CV table.
