@@ -90,6 +90,8 @@ def direct_progress(rows: pd.DataFrame, system: str, tolerance: float,
     out.update({"perplexity": float(ref["perplexity"]), "perplexity_level": ref["perplexity_level"],
                 "compute": float(ref["compute"]), "year": float(ref["year"]),
                 "n_evaluations": len(near),
+                "reported_compute": int(near["training_compute"].notna().sum())
+                if "training_compute" in near else 0,
                 "evaluations": near[["system", "reference", "year", "perplexity", "compute"]]
                 .sort_values(["year", "system"]).to_dict("records")})
     if len(near) < min_evaluations:

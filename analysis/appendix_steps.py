@@ -83,7 +83,7 @@ def transformer_top10(analysis_csv: str, selection_csv: str, config: dict,
     compute = float(max(config["transformer_ceg"]["compute"]))
     return {"pairs": appendix_fits.transformer_gain_top10(
         read_analysis(analysis_csv), pd.read_csv(selection_csv), config,
-        config["appendices"]["draws"], compute, progress)}
+        config["appendices"]["top10_draws"], compute, progress)}
 
 
 def vocabulary(analysis_csv: str, config: dict, progress: bool) -> dict:
@@ -130,10 +130,11 @@ def compute_only(analysis_csv: str, selection_csv: str, config: dict) -> dict:
 def reference_variants(analysis_csv: str, selection_csv: str, config: dict,
                        progress: bool) -> dict:
     frame, selection = read_analysis(analysis_csv), pd.read_csv(selection_csv)
-    n_draws = config["appendices"]["reference_variants"]["draws"]
+    cfg = config["appendices"]
     return {"cutoffs": appendix_fits.cutoff_variants(frame, config, config["cutoff_years"],
-                                                     n_draws, progress),
-            "top10_pool": appendix_fits.top10_pools(frame, selection, config, n_draws, progress)}
+                                                     cfg["draws"], progress),
+            "top10_pool": appendix_fits.top10_pools(frame, selection, config, cfg["top10_draws"],
+                                                    progress)}
 
 
 def run(key: str, config: dict, out: str, raw: str | None = None, analysis: str | None = None,

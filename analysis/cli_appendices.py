@@ -36,7 +36,8 @@ def scaling_fit(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     try:
-        fit = fit_chinchilla(values["params"], values["tokens"], values["loss"], args.delta)
+        fit = fit_chinchilla(values["params"], values["tokens"], values["loss"], args.delta,
+                             reference_grid=args.reference_grid)
     except ValueError as error:
         print(f"{args.points}: {error}", file=sys.stderr)
         return 1
@@ -78,6 +79,8 @@ def register(sub) -> None:
     p.add_argument("--bootstrap", type=int, default=1000, help="resamples (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--jobs", type=int, default=1, help="processes for the bootstrap (default 1)")
+    p.add_argument("--reference-grid", action="store_true",
+                   help="also score the reference's 3,125 grid starts as candidates")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
     p.set_defaults(func=scaling_fit)
 
