@@ -75,7 +75,7 @@ def frontier(data: dict, frame: pd.DataFrame, fig) -> None:
     for x in front["data_compute_p10_p90"]:
         ax.axvline(x, color="grey", ls="--", lw=0.8)
     ax.set(xscale="log", xlabel="training compute (FLOP)", ylabel="loss (nats)",
-           ylim=(0, max(8.0, float(np.nanmax(front["chinchilla"][:1])))),
+           ylim=(0, max(8.0, float(front["chinchilla"][0]))),
            title="Compute-optimal frontiers (dashed: 10th–90th percentile of our data)")
     ax.legend(fontsize=7)
 
