@@ -1,9 +1,10 @@
 """Model selection by cross-validation (METHOD.md §4).
 
-A seeded 20% of the analysis set is held out; on the other 80%, leave-one-out. Every fold
-starts from the same point, the multistart optimum of the 80% fit, so folds do not depend on
-their order; each fold is certified by its KKT residual and refitted from many starts when
-the certificate fails.
+A seeded 20% of the analysis set is held out; on the other 80%, leave-one-out. Each fold is
+polished by Newton from every distinct local optimum of the multistart fit on the 80% (never
+from the previous fold, so folds do not depend on their order), continues from the best of
+those, is certified by its KKT residual and escalates (L-BFGS-B, then a full multistart)
+only when the certificate fails (`fit_fold`).
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .schema import load_evaluations
+
 #: Benchmark preference used by the reference notebooks when copying one perplexity per system.
 REFERENCE_BENCHMARK_ORDER = ("wt103", "wt2", "ptb")
 
@@ -127,3 +129,10 @@ def build_analysis_set(raw: pd.DataFrame, selection: Selection = Selection()
     excluded = frame[reason.notna()].assign(reason=reason[reason.notna()])
     exclusions = excluded[["line", "system", "benchmark", "reference", "perplexity", "reason"]]
     return analysis, exclusions.reset_index(drop=True)
+
+
+def load_analysis_set(raw_csv: str, selection: Selection = Selection()
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Validate the raw CSV (raising `InvalidDataset` listing every problem) and return
+    (analysis set, exclusions) under `selection`."""
+    return build_analysis_set(load_evaluations(raw_csv), selection)
