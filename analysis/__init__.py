@@ -8,21 +8,34 @@ From Python (see README.md, "From Python")::
     frame, _ = load_analysis_set("data/raw/evaluations.csv")
     results = ScalingLaw(7, delta=0.0025, seed=0).fit(frame)
     print(results.bootstrap(200, seed=0).summary())
+
+The public names below are imported on first use, so that each pipeline step
+(`python -m analysis STEP`) loads only the modules it needs.
 """
 
-from .bootstrap import interval
-from .crossval import CVScore, cross_validate, cross_validate_model, rank_models
-from .models import CANDIDATES, MODELS, PREFERRED, VARIANTS, ModelSpec, Normalizer
-from .preprocess import Selection, build_analysis_set, load_analysis_set
-from .results import BootstrapResults, NotBootstrapped, ScalingLaw, ScalingLawResults, System
-from .schema import InvalidDataset, load_evaluations, validate_csv
-from .synthetic import REFERENCE_MODEL7, simulate
+from importlib import import_module
 
-__all__ = [
-    "ScalingLaw", "ScalingLawResults", "BootstrapResults", "NotBootstrapped", "System",
-    "MODELS", "VARIANTS", "CANDIDATES", "PREFERRED", "ModelSpec", "Normalizer",
-    "Selection", "build_analysis_set", "load_analysis_set",
-    "load_evaluations", "validate_csv", "InvalidDataset",
-    "cross_validate", "cross_validate_model", "rank_models", "CVScore",
-    "interval", "simulate", "REFERENCE_MODEL7",
-]
+#: public name -> module that defines it
+_EXPORTS = {
+    **dict.fromkeys(["ScalingLaw", "ScalingLawResults", "BootstrapResults", "NotBootstrapped",
+                     "System"], "results"),
+    **dict.fromkeys(["MODELS", "VARIANTS", "CANDIDATES", "PREFERRED", "ModelSpec",
+                     "Normalizer"], "models"),
+    **dict.fromkeys(["Selection", "build_analysis_set", "load_analysis_set"], "preprocess"),
+    **dict.fromkeys(["load_evaluations", "validate_csv", "InvalidDataset"], "schema"),
+    **dict.fromkeys(["cross_validate", "cross_validate_model", "rank_models", "CVScore"],
+                    "crossval"),
+    "interval": "bootstrap",
+    **dict.fromkeys(["simulate", "REFERENCE_MODEL7"], "synthetic"),
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+    return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__ + ["__doc__", "__name__", "__path__"])

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from .fitting import AugmentedScalingLaw, certified_refit, newton_polish, objective
 from .models import MODELS, ModelSpec, Normalizer, design, predict
@@ -21,6 +20,7 @@ from .models import MODELS, ModelSpec, Normalizer, design, predict
 
 def holdout_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices (leave-one-out part, held-out part); the held-out size is ceil(fraction·n)."""
+    from sklearn.model_selection import train_test_split  # slow import: only where used
     loo, held = train_test_split(np.arange(n), test_size=fraction, random_state=seed,
                                  shuffle=True)
     return np.sort(loo), np.sort(held)

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .schema import load_evaluations
-
 #: Benchmark preference used by the reference notebooks when copying one perplexity per system.
 REFERENCE_BENCHMARK_ORDER = ("wt103", "wt2", "ptb")
 
@@ -29,14 +27,6 @@ class Selection:
     max_publication_date: str | None = "2023-12-31"
     per_paper_cap: int | None = 3
     reference_compatible: bool = False
-
-    @classmethod
-    def from_config(cls, config: dict | None) -> "Selection":
-        config = dict(config or {})
-        for key in ("levels", "evidence"):
-            if config.get(key) is not None:
-                config[key] = tuple(config[key])
-        return cls(**config)
 
 
 def decimal_year(dates: pd.Series) -> pd.Series:
@@ -135,4 +125,5 @@ def load_analysis_set(raw_csv: str, selection: Selection = Selection()
                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Validate the raw CSV (raising `InvalidDataset` listing every problem) and return
     (analysis set, exclusions) under `selection`."""
+    from .schema import load_evaluations  # pandera: loaded only by the steps that validate
     return build_analysis_set(load_evaluations(raw_csv), selection)
