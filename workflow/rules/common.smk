@@ -2,12 +2,19 @@
 import json
 import os
 import shlex
+import sys
 
 import yaml
 from snakemake.utils import validate
 
 SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 RUN_MARKER = "results/STALE.txt"  # present while results/ may not match the inputs
+
+# Rules run `python -m analysis`: the Python of the environment Snakemake runs in (so
+# `.venv/bin/snakemake` works without activating .venv), unless a conda env is used.
+envvars: "PATH"
+_search_path = os.environ["PATH"]
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), _search_path])
 
 
 def _schema_node(node, root):
@@ -72,10 +79,11 @@ validate(config, SCHEMA)
 def cli(**options) -> str:
     """Command-line options for a step: key=value becomes `--key value` (underscores as
     dashes); lists give several values, True/False `--key`/`--no-key`, None `--key none`,
-    dicts and lists of lists JSON. A rule passes this string as one of its `params`, so a
+    dicts and lists of lists JSON. Options come sorted by name, so the order of keys in the
+    configuration does not matter. A rule passes this string as one of its `params`, so a
     change of any value it holds reruns the rule's jobs."""
     words = []
-    for key, value in options.items():
+    for key, value in sorted(options.items()):
         name = key.replace("_", "-")
         flag = f"--{name}"
         if isinstance(value, bool):
@@ -108,5 +116,5 @@ onsuccess:
 
 onerror:
     with open(RUN_MARKER, "a") as handle:
-        handle.write("The last run failed: see the log of the failed job (logs/) and "
-                     f"{log}.\n")
+        handle.write("The last run failed: see the log of the failed job under logs/ and "
+                     f"Snakemake's log {', '.join(map(str, log if isinstance(log, list) else [log]))}.\n")
