@@ -1,4 +1,4 @@
-"""Bootstrap of a fitted model (METHOD.md §5): resample evaluations (or papers), refit with
+"""Bootstrap of a fitted model (docs/method.md §5): resample evaluations (or papers), refit with
 the full data's normaliser, and certify each refit's optimality."""
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from .preprocess import Selection
 
@@ -21,8 +22,31 @@ def _validate(args: argparse.Namespace) -> int:
         return 0
     print(f"{args.csv}: {len(problems)} problem(s)", file=sys.stderr)
     for problem in problems:
-        print(f"  {problem}", file=sys.stderr)
+        print(f"  {args.csv}, {problem}", file=sys.stderr)
     return 1
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .diffing import diff_markdown
+    for folder in (args.base, args.head):
+        if not Path(folder).is_dir():
+            print(f"algoprogress diff: {folder} is not a results folder", file=sys.stderr)
+            return 2
+    print(diff_markdown(args.base, args.head, args.base_csv, args.head_csv), end="")
+    return 0
+
+
+def _check_results(args: argparse.Namespace) -> int:
+    from .diffing import stale_files
+    stale = stale_files(args.committed, args.regenerated, tuple(args.ignore))
+    for name, what in stale:
+        print(f"stale: {name}: {what}", file=sys.stderr)
+    if stale:
+        print(f"{len(stale)} file(s) under {args.committed} are not what the code and data produce; "
+              "regenerate them (snakemake --cores 2) and commit", file=sys.stderr)
+        return 1
+    print(f"ok: every file under {args.committed} is current")
+    return 0
 
 
 # Each step imports what it needs when it runs, so that `validate` or `figure` does not pay
@@ -115,14 +139,15 @@ def json_object(text: str) -> dict:
 def json_pairs(text: str) -> list[tuple[str, str]]:
     value = json.loads(text)
     if not all(isinstance(p, list) and len(p) == 2 for p in value):
-        raise argparse.ArgumentTypeError(f"expected a JSON list of [start, end] pairs, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a JSON list of [start, end] pairs, got {text!r}")
     return [tuple(p) for p in value]
 
 
 def add_selection(parser: argparse.ArgumentParser) -> None:
-    """Options of `Selection` (defaults: the main analysis of METHOD.md §1)."""
+    """Options of `Selection` (defaults: the main analysis of docs/method.md §1)."""
     default = Selection()
-    group = parser.add_argument_group("row selection (METHOD.md §1)")
+    group = parser.add_argument_group("row selection (docs/method.md §1)")
     for flag in ("keep_uncertain", "drop_test_time_adaptation", "drop_zero_shot",
                  "reference_compatible"):
         group.add_argument(f"--{flag.replace('_', '-')}", action=argparse.BooleanOptionalAction,
@@ -148,10 +173,11 @@ def selection_from(args: argparse.Namespace) -> Selection:
 
 
 def add_fit(parser: argparse.ArgumentParser, *, preferred: bool = True) -> None:
-    group = parser.add_argument_group("fit (METHOD.md §3)")
+    group = parser.add_argument_group("fit (docs/method.md §3)")
     if preferred:
         group.add_argument("--model", type=int, default=7, help="preferred model (default 7)")
-        group.add_argument("--delta", type=float, default=0.0025, help="penalty δ (default 0.0025)")
+        group.add_argument("--delta", type=float, default=0.0025,
+                           help="penalty δ (default 0.0025)")
     group.add_argument("--random-starts", type=int, default=16,
                        help="seeded random starts of each fit (default 16)")
     group.add_argument("--seed", type=int, default=0, help="seed of the random starts (default 0)")
@@ -169,6 +195,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check the CSV; print 'ok' or every problem")
     p.add_argument("csv", nargs="?", default="data/raw/evaluations.csv")
     p.set_defaults(func=_validate)
+
+    p = sub.add_parser("diff", help="Markdown table of what a change does to the results and rows")
+    p.add_argument("base", help="results folder before the change (e.g. base/results)")
+    p.add_argument("head", help="results folder after the change")
+    p.add_argument("--base-csv", help="curated table before (default: BASE/../data/raw/evaluations.csv)")
+    p.add_argument("--head-csv", help="curated table after (default: HEAD/../data/raw/evaluations.csv)")
+    p.set_defaults(func=_diff)
+
+    p = sub.add_parser("check-results",
+                       help="compare committed results with a regenerated copy; name stale files")
+    p.add_argument("committed")
+    p.add_argument("regenerated")
+    p.add_argument("--ignore", action="append", default=[],
+                   help="path prefix not regenerated on purpose (repeatable)")
+    p.set_defaults(func=_check_results)
 
     def step(name: str, helptext: str, *files: str) -> argparse.ArgumentParser:
         q = sub.add_parser(name, help=helptext, description=helptext)
@@ -196,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     q = step("headline", "main fit, bootstrap and derived quantities",
              "analysis", "selection", "estimates", "draws")
     add_fit(q)
-    group = q.add_argument_group("bootstrap and derived quantities (METHOD.md §5)")
+    group = q.add_argument_group("bootstrap and derived quantities (docs/method.md §5)")
     group.add_argument("--bootstrap-n", type=int, required=True)
     group.add_argument("--bootstrap-seed", type=int, required=True)
     group.add_argument("--top10-models", type=int, required=True)

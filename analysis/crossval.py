@@ -1,4 +1,4 @@
-"""Model selection by cross-validation (METHOD.md §4).
+"""Model selection by cross-validation (docs/method.md §4).
 
 A seeded 20% of the analysis set is held out; on the other 80%, leave-one-out. Each fold is
 polished by Newton from every distinct local optimum of the multistart fit on the 80% (never

@@ -1,4 +1,4 @@
-"""Penalised least-squares fits of the augmented scaling laws (METHOD.md §3).
+"""Penalised least-squares fits of the augmented scaling laws (docs/method.md §3).
 
     J(θ) = (1/n)·Σ (y − ŷ(θ))² + δ·Σ|θ_k|
 

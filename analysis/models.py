@@ -1,4 +1,4 @@
-"""The candidate augmented scaling laws of METHOD.md §2, declared as data.
+"""The candidate augmented scaling laws of docs/method.md §2, declared as data.
 
 Every model predicts log perplexity as
 

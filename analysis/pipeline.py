@@ -239,7 +239,7 @@ SENSITIVITY_VARIANTS = {
 def sensitivity(raw_csv: str, out_json: str, *, selection: Selection, model: int,
                 delta: float, random_starts: int, seed: int, draws: int, bootstrap_seed: int,
                 progress: bool = True) -> None:
-    """The preferred model on alternative selections of rows (METHOD.md §8, curation):
+    """The preferred model on alternative selections of rows (docs/method.md §8, curation):
     `selection` (the main one) with each change of `SENSITIVITY_VARIANTS`."""
     raw = load_evaluations(raw_csv)
     settings, spec = FitSettings(random_starts, seed), MODELS[model]

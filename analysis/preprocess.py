@@ -1,4 +1,4 @@
-"""From validated raw rows to the analysis set (METHOD.md §1).
+"""From validated raw rows to the analysis set (docs/method.md §1).
 
 Every raw row ends up either in the analysis set or in the exclusions table with
 the first rule that removed it.
@@ -17,7 +17,7 @@ REFERENCE_BENCHMARK_ORDER = ("wt103", "wt2", "ptb")
 
 @dataclass(frozen=True)
 class Selection:
-    """Which rows enter an analysis. Defaults are the main analysis of METHOD.md."""
+    """Which rows enter an analysis. Defaults are the main analysis of docs/method.md §1."""
 
     keep_uncertain: bool = False
     drop_test_time_adaptation: bool = False
@@ -99,9 +99,8 @@ ANALYSIS_COLUMNS = [
 
 def build_analysis_set(raw: pd.DataFrame, selection: Selection = Selection()
                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Apply METHOD.md §1 to validated rows; return (analysis set, exclusions)."""
+    """Apply docs/method.md §1 to validated rows; return (analysis set, exclusions)."""
     frame = raw.copy()
-    frame["line"] = frame.index + 2  # the row's line in the CSV (header is line 1)
     reason = pd.Series(pd.NA, index=frame.index, dtype="object")
     for why, keep in _rules(selection):
         pending = reason.isna()

@@ -1,4 +1,4 @@
-"""Quantities derived from a fitted model (METHOD.md §5): doubling times, the transformer's
+"""Quantities derived from a fitted model (docs/method.md §5): doubling times, the transformer's
 compute-equivalent gain, Shapley shares of improvement and Pareto frontiers."""
 
 from __future__ import annotations

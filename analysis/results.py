@@ -2,8 +2,8 @@
 
 `ScalingLaw` holds one augmented scaling law and its hyperparameters (keyword-only, stored as
 given, with a seed); `ScalingLaw.fit` returns `ScalingLawResults`: the coefficients, the
-evidence that they are the optimum, the derived quantities of METHOD.md §5 at the estimate, a
-text summary and a JSON form. `ScalingLawResults.bootstrap` returns `BootstrapResults`, which
+evidence that they are the optimum, the derived quantities of docs/method.md §5 at the
+estimate, a text summary and a JSON form. `ScalingLawResults.bootstrap` returns `BootstrapResults`, which
 adds bootstrap standard errors (`bse`), percentile intervals at any level (`conf_int`) and
 intervals for the derived quantities.
 
@@ -40,7 +40,7 @@ from .quantities import (closed_form_doubling, numerical_doubling, pareto_fronti
 
 __all__ = ["ScalingLaw", "ScalingLawResults", "BootstrapResults", "System", "NotBootstrapped"]
 
-DOUBLING_YEAR = 2023.0  # METHOD.md §5: numerical doubling time and CEG at 2023 ...
+DOUBLING_YEAR = 2023.0  # docs/method.md §5: numerical doubling time and CEG at 2023 ...
 DOUBLING_COMPUTE = 1e25  # ... and 1e25 FLOP
 
 
@@ -78,7 +78,7 @@ def resolve_spec(model: int | str | ModelSpec) -> ModelSpec:
 
 
 class ScalingLaw:
-    """An augmented scaling law (METHOD.md §2) and how to fit it (§3).
+    """An augmented scaling law (docs/method.md §2) and how to fit it (§3).
 
     Parameters
     ----------
@@ -176,18 +176,18 @@ class ScalingLawResults:
 
     @property
     def bse(self) -> pd.Series:
-        raise NotBootstrapped("standard errors come from the bootstrap (METHOD.md §5): "
+        raise NotBootstrapped("standard errors come from the bootstrap (docs/method.md §5): "
                               "use results.bootstrap(n, seed=...).bse")
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        raise NotBootstrapped("intervals come from the bootstrap (METHOD.md §5): "
+        raise NotBootstrapped("intervals come from the bootstrap (docs/method.md §5): "
                               "use results.bootstrap(n, seed=...).conf_int(alpha)")
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Predicted log perplexity of each row of `frame`."""
         return self.fit_result.predict(frame)
 
-    # --- derived quantities at the estimate (METHOD.md §5) -----------------------------------
+    # --- derived quantities at the estimate (docs/method.md §5) -----------------------------------
 
     def doubling_times(self) -> dict[str, float]:
         """Closed-form doubling times in months: ``compute``, ``parameters``, ``data``."""

@@ -1,4 +1,4 @@
-"""The dataset's schema: the executable form of DATA.md.
+"""The dataset's schema: the executable form of docs/data.md.
 
 `EvaluationSchema` documents every column of ``data/raw/evaluations.csv``;
 `validate_csv` checks a file lazily and returns every problem with its CSV line
@@ -7,7 +7,9 @@ number, column, offending value and what was expected.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +40,7 @@ COMPUTE_TOLERANCE = 10.0
 
 
 class EvaluationSchema(pa.DataFrameModel):
-    """One row per (system, benchmark) evaluation; see ../shared/DATA.md."""
+    """One row per (system, benchmark) evaluation; see docs/data.md."""
 
     system: Series[str] = pa.Field(str_length={"min_value": 1})
     benchmark: Series[str] = pa.Field(isin=BENCHMARKS)
@@ -74,7 +76,9 @@ class EvaluationSchema(pa.DataFrameModel):
     def _date_in_range(cls, dates: Series[str]) -> Series[bool]:
         parsed = pd.to_datetime(dates, format="%Y-%m-%d", errors="coerce")
         today = pd.Timestamp(dt.date.today())
-        return parsed.notna() & (parsed >= pd.Timestamp(EARLIEST_DATE)) & (parsed <= today)
+        misformatted = ~dates.astype(str).str.match(DATE_PATTERN)  # reported by the pattern check
+        in_range = parsed.notna() & (parsed >= pd.Timestamp(EARLIEST_DATE)) & (parsed <= today)
+        return misformatted | in_range
 
     @pa.dataframe_check(name="params: a pre-trained model (tokens >= 1e9) has >= 1e7 parameters")
     def _pretrained_params(cls, df: pd.DataFrame) -> Series[bool]:
@@ -109,14 +113,114 @@ class Problem:
     expected: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}" if self.line is not None else "file"
-        return f"{where}, column '{self.column}': got {self.value!r}; expected {self.expected}"
+        where = f"line {self.line}, " if self.line is not None else ""
+        return f"{where}column '{self.column}': got {self.value!r}; expected {self.expected}"
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be read as a CSV table; carries the problems that say why."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(map(str, problems)))
+        self.problems = problems
+
+
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _decode(path: Path) -> str:
+    """The file's text, or `UnreadableFile` naming what is wrong with it."""
+    if not path.exists():
+        raise UnreadableFile([Problem(None, "(file)", str(path), "an existing file")])
+    if not path.is_file():
+        raise UnreadableFile([Problem(None, "(file)", str(path), "a regular file, not a folder")])
+    data = path.read_bytes()
+    if data.startswith(UTF16_BOMS):
+        raise UnreadableFile([Problem(None, "(encoding)", "UTF-16 text",
+                                      "UTF-8 text (save the file as UTF-8)")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise UnreadableFile([Problem(line, "(encoding)", repr(data[err.start:err.start + 4]),
+                                      "UTF-8 text (save the file as UTF-8)")]) from None
+    if not text.strip():
+        raise UnreadableFile([Problem(None, "(file)", "an empty file",
+                                      "a header line and at least one row")])
+    return text
+
+
+def _records(text: str) -> tuple[list[str], list[int], list[list[str]], list[Problem]]:
+    """Header, physical start line of each record, records, and the problems of the layout."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    lines, rows, problems, end = [], [], [], 0
+    while True:
+        start = end + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            problems.append(Problem(start, "(quoting)", str(err),
+                                    "properly quoted fields (a quote opened here is not closed, "
+                                    "or text follows a closing quote)"))
+            break
+        end = reader.line_num
+        if row and any(cell.strip() for cell in row):
+            lines.append(start)
+            rows.append(row)
+    if not rows:
+        raise UnreadableFile(problems or [Problem(None, "(file)", "no header",
+                                                  "a header line and at least one row")])
+    header = [name.strip() for name in rows[0]]
+    for line, row in zip(lines[1:], rows[1:]):
+        if len(row) != len(header):
+            problems.append(Problem(line, "(row)", f"{len(row)} fields",
+                                    f"{len(header)} fields, as in the header "
+                                    "(a missing or extra comma, or an unquoted comma in a text)"))
+    if len(rows) == 1 and not problems:
+        raise UnreadableFile([Problem(None, "(file)", "a header but no rows",
+                                      "at least one row below the header")])
+    return header, lines[1:], rows[1:], problems
+
+
+def read_table(path: str | Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read the CSV as text, each row addressed by its physical line (``frame.attrs['lines']``).
+
+    Blank or whitespace-only cells are missing; any problem of encoding, quoting or layout is
+    returned instead of a frame, addressed by file line.
+    """
+    try:
+        header, lines, rows, problems = _records(_decode(Path(path)))
+    except UnreadableFile as err:
+        return None, err.problems
+    for line, row in zip(lines, rows):
+        for name, cell in zip(header, row):
+            if CONTROL.search(cell):
+                problems.append(Problem(line, name, cell.encode("unicode_escape").decode(),
+                                        "text without control characters such as NUL bytes"))
+    if problems:
+        return None, problems
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame = frame.map(lambda cell: cell if cell.strip() else None)
+    frame.attrs["lines"] = lines
+    return frame, []
 
 
 def read_raw(path: str | Path) -> pd.DataFrame:
-    """Read the CSV as text (so bad values survive to be reported), empty cells as missing."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    return frame.astype(object).where(frame.notna(), None)
+    """`read_table` for a file known to be readable; raises `UnreadableFile` otherwise."""
+    frame, problems = read_table(path)
+    if frame is None:
+        raise UnreadableFile(problems)
+    return frame
+
+
+def _line_of(raw: pd.DataFrame, index: int) -> int:
+    """The physical line of a row (the header is line 1); a row added after reading, or a
+    frame built in memory, is numbered as if the file had no blank or multi-line records."""
+    lines = raw.attrs.get("lines", [])
+    return int(lines[index]) if index < len(lines) else int(index) + 2
 
 
 def _expectation(check: str) -> str:
@@ -128,7 +232,8 @@ def _expectation(check: str) -> str:
         "greater_than": f"a number > {arg}",
         "less_than": f"a number < {arg}",
         "isin": f"one of {arg}",
-        "str_matches": f"text matching {arg}",
+        "str_matches": ("a date written YYYY-MM-DD" if arg.strip("'") == DATE_PATTERN
+                        else f"text matching {arg}"),
         "str_length": "non-empty text",
         "not_nullable": "a value (this column is required)",
         "column_in_dataframe": "this column in the header",
@@ -153,7 +258,7 @@ def _problems_from(errors: pa.errors.SchemaErrors, raw: pd.DataFrame) -> list[Pr
             column, _, expected = check.partition(": ")
         else:
             expected = _expectation(check)
-        line = None if index is None or pd.isna(index) else int(index) + 2
+        line = None if index is None or pd.isna(index) else _line_of(raw, int(index))
         if line is not None and check in UNIQUENESS_CHECKS:
             value = " | ".join(str(raw.at[int(index), c]) for c in ("system", "benchmark", "reference"))
         elif line is not None and column in raw.columns:
@@ -164,7 +269,7 @@ def _problems_from(errors: pa.errors.SchemaErrors, raw: pd.DataFrame) -> list[Pr
             value = case["failure_case"] if line is None else ""
         if line is None and column == EvaluationSchema.__name__:
             column = "(header)"
-        problems.append(Problem(line, str(column), "" if value is None else str(value), expected))
+        problems.append(Problem(line, str(column), "" if pd.isna(value) else str(value), expected))
     return problems
 
 
@@ -179,7 +284,7 @@ def _parse_numbers(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
             continue
         parsed = pd.to_numeric(frame[column], errors="coerce")
         bad = frame[column].notna() & parsed.isna()
-        problems += [Problem(int(i) + 2, column, str(raw.at[i, column]), NOT_A_NUMBER)
+        problems += [Problem(_line_of(raw, int(i)), column, str(raw.at[i, column]), NOT_A_NUMBER)
                      for i in frame.index[bad]]
         frame[column] = parsed.astype(float)
     return frame, problems
@@ -193,17 +298,22 @@ def validate_frame(raw: pd.DataFrame) -> tuple[pd.DataFrame | None, list[Problem
     except pa.errors.SchemaErrors as errors:
         problems += _problems_from(errors, raw)
     if problems:
+        unparsed = {(p.line, p.column) for p in problems if p.expected == NOT_A_NUMBER}
+        problems = [p for p in problems if p.expected == NOT_A_NUMBER
+                    or (p.line, p.column) not in unparsed]
         unique = {(p.line, p.column, p.expected): p for p in problems}
         return None, sorted(unique.values(), key=lambda p: (p.line or 0, p.column))
     for column in BOOLEAN_COLUMNS:
         typed[column] = typed[column].eq("true")
     typed["publication_date"] = pd.to_datetime(typed["publication_date"], format="%Y-%m-%d")
+    typed["line"] = [_line_of(raw, i) for i in range(len(raw))]
     return typed, []
 
 
 def validate_csv(path: str | Path) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Validate the CSV at ``path``; see `validate_frame`."""
-    return validate_frame(read_raw(path))
+    """Validate the CSV at ``path``; see `read_table` and `validate_frame`. Never raises."""
+    raw, problems = read_table(path)
+    return (None, problems) if raw is None else validate_frame(raw)
 
 
 class InvalidDataset(ValueError):

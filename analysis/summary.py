@@ -8,6 +8,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+import numpy as np  # noqa: E402
+import statsmodels.formula.api as smf  # noqa: E402
+
 from .schema import load_evaluations  # noqa: E402
 
 
@@ -15,6 +18,41 @@ def _counts(series: pd.Series, title: str) -> list[str]:
     counts = series.value_counts().sort_index()
     return [f"### {title}", "", "| value | rows |", "|---|---|",
             *[f"| {k} | {v} |" for k, v in counts.items()], ""]
+
+
+def coverage_table(data: pd.DataFrame, title: str) -> list[str]:
+    """Markdown rows: evaluations by publication year × benchmark × evidence."""
+    table = (data.assign(year=data["publication_date"].dt.year)
+             .groupby(["year", "benchmark", "evidence"]).size().unstack(["benchmark", "evidence"],
+                                                                         fill_value=0))
+    table = table.reindex(sorted(table.columns), axis=1)
+    header = [f"{b} {e}" for b, e in table.columns]
+    lines = [f"### {title}", "", "| year | " + " | ".join(header) + " | all |",
+             "|---" * (len(header) + 2) + "|"]
+    for year, row in table.iterrows():
+        lines.append(f"| {year} | " + " | ".join(str(v) for v in row) + f" | {row.sum()} |")
+    totals = table.sum()
+    lines += ["| all | " + " | ".join(str(v) for v in totals) + f" | {totals.sum()} |", ""]
+    return lines
+
+
+def naive_trend(analysis: pd.DataFrame) -> list[str]:
+    """OLS of log perplexity on publication year with benchmark intercepts (HC3 intervals):
+    the raw trend before any scaling-law adjustment for N and D."""
+    frame = analysis.assign(log_ppl=np.log(analysis["perplexity"]),
+                            year=analysis["publication_date"].dt.year
+                            + (analysis["publication_date"].dt.day_of_year - 1) / 365)
+    if len(frame) < 10 or frame["year"].nunique() < 3:
+        return ["### Naive trend", "", f"Not estimated: {len(frame)} evaluations.", ""]
+    fit = smf.ols("log_ppl ~ year + C(benchmark)", data=frame).fit(cov_type="HC3")
+    slope, (lo, hi) = fit.params["year"], fit.conf_int().loc["year"]
+    halving = [np.log(2) / -x * 12 if x < 0 else float("inf") for x in (slope, hi, lo)]
+    return ["### Naive trend of perplexity over time", "",
+            f"OLS of ln(perplexity) on publication year with per-benchmark intercepts "
+            f"(statsmodels, HC3 robust 95% interval), {int(fit.nobs)} evaluations of the main "
+            f"analysis set: slope {slope:.3f} per year [{lo:.3f}, {hi:.3f}], i.e. perplexity "
+            f"halves every {halving[0]:.0f} months [{halving[2]:.0f}, {halving[1]:.0f}] "
+            "before accounting for the growth of N and D (which the scaling-law fits do).", ""]
 
 
 def write_summary(raw_csv: str, exclusions_csv: str, out_md: str, out_png: str) -> None:
@@ -37,14 +75,18 @@ def write_summary(raw_csv: str, exclusions_csv: str, out_md: str, out_png: str) 
     lines += _counts(data["architecture"], "By architecture")
     lines += _counts(data["perplexity_level"], "By perplexity level")
     lines += _counts(data["evidence"], "By evidence for the perplexity")
+    analysis = data[~data["line"].isin(exclusions["line"])]
+    lines += coverage_table(data[data["include"]], "Included rows by year × benchmark × evidence")
+    lines += coverage_table(analysis, "Main analysis set by year × benchmark × evidence")
+    lines += naive_trend(analysis)
     lines += ["### Rows left out of the main analysis, by first reason", "",
               "| reason | rows |", "|---|---|",
               *[f"| {k} | {v} |" for k, v in exclusions["reason"].value_counts().items()], "",
               "### Rows excluded by the curator (include = false)", "",
               "| line | system | benchmark | why |", "|---|---|---|---|"]
-    for index, row in data[~data["include"]].iterrows():
+    for _, row in data[~data["include"]].iterrows():
         why = str(row["notes"]).replace("|", "/")
-        lines.append(f"| {index + 2} | {row['system']} | {row['benchmark']} | {why[:200]} |")
+        lines.append(f"| {row['line']} | {row['system']} | {row['benchmark']} | {why[:200]} |")
     with open(out_md, "w") as handle:
         handle.write("\n".join(lines) + "\n")
 

@@ -7,7 +7,7 @@ import pandas as pd
 
 from .models import MODELS, ModelSpec, Normalizer, design, predict
 
-#: model 7 coefficients of the paper's reference fit (METHOD.md §5)
+#: model 7 coefficients of the paper's reference fit (docs/method.md §5)
 REFERENCE_MODEL7 = {
     "alpha0": 0.913, "alpha0_ptb": 0.0004, "alpha0_wt2": 0.055, "alpha_year": 0.0039,
     "alpha_N": 0.068, "beta0": 0.771, "beta0_ptb": 0.176, "beta0_wt2": 0.095,

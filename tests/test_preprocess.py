@@ -1,4 +1,4 @@
-"""Filters, derived columns and the per-paper cap of METHOD.md §1."""
+"""Filters, derived columns and the per-paper cap of docs/method.md §1."""
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,7 @@ def raw_rows(n_per_paper=5):
     for paper in ("P1", "P2"):
         for k in range(n_per_paper):
             rows.append({
-                "system": f"{paper}-s{k}", "benchmark": ["wt103", "ptb", "wt2"][k % 3],
+                "line": len(rows) + 2, "system": f"{paper}-s{k}", "benchmark": ["wt103", "ptb", "wt2"][k % 3],
                 "perplexity": 20.0 + k, "perplexity_level": "word", "evidence": "paper", "params": 1e7 * (k + 1),
                 "tokens": 1e8, "epochs": np.nan, "publication_date": pd.Timestamp("2019-03-01"),
                 "reference": paper, "architecture": "transformer" if k % 2 else "lstm",

@@ -36,7 +36,7 @@ def test_fixture_is_valid():
     ("architecture", "mamba", "one of"),
     ("zero_shot", "yes", "one of"),
     ("publication_date", "2016-13-01", "real calendar date"),
-    ("publication_date", "12/05/2016", "matching"),
+    ("publication_date", "12/05/2016", "YYYY-MM-DD"),
     ("source", "a blog", "matching"),
     ("source", None, "required"),
     ("source_location", None, "required"),
