@@ -94,7 +94,6 @@ EDITS = {
     "bootstrap.seed": ({"bootstrap": {"seed": 3}},
                        {"headline": 1, "sensitivity": 1, **DOWNSTREAM_OF_ESTIMATES}),
     "sensitivity_draws": ({"sensitivity_draws": 5}, {"sensitivity": 1, "report": 1, "all": 1}),
-    "pareto.points": ({"pareto": {"points": 7}}, {"headline": 1, **DOWNSTREAM_OF_ESTIMATES}),
     "cross_validation.deltas": (
         {"cross_validation": {"deltas": [0.0025, 0.01]}},
         {"cross_validate": MODELS, "model_selection": 1, "headline": 1,
