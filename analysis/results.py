@@ -117,6 +117,10 @@ class ScalingLaw:
             ) -> "ScalingLawResults":
         """Fit to an analysis set (columns log_ppl, year, params, tokens, ptb, wt2,
         transformer); the normaliser defaults to the minima of `frame`."""
+        if not float(self.delta) >= 0:
+            raise ValueError(f"delta must be >= 0, got {self.delta!r}")
+        if int(self.random_starts) != self.random_starts or self.random_starts < 0:
+            raise ValueError(f"random_starts must be a count >= 0, got {self.random_starts!r}")
         estimator = AugmentedScalingLaw(self.spec, float(self.delta), int(self.random_starts),
                                         int(self.seed))
         return ScalingLawResults(estimator.fit(frame, normalizer), self, frame)

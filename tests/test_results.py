@@ -40,6 +40,10 @@ def test_hyperparameters_are_keyword_only_and_kept_as_given(fitted):
     assert "gamma_transformer" in model.spec.names
     frame, results, _ = fitted
     assert results.model.get_params() == {"model": 7, "delta": 0.0, "random_starts": 4, "seed": 0}
+    with pytest.raises(ValueError, match="delta"):
+        ScalingLaw(7, delta=-0.1).fit(frame)
+    with pytest.raises(ValueError, match="random_starts"):
+        ScalingLaw(7, random_starts=1.5).fit(frame)
     with pytest.raises(ValueError, match="unknown model"):
         ScalingLaw(99).spec
     with pytest.raises(ValueError, match="unknown variant"):
