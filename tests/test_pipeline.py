@@ -142,3 +142,13 @@ def test_report_and_dataset_summary(steps, tmp_path):
                  str(steps["exclusions.csv"]), "--out", str(summary), "--figure",
                  str(figure)]) == 0
     assert f"- {RAW_ROWS} evaluations" in summary.read_text() and figure.exists()
+
+
+def test_tiny_table_is_valid_and_comes_from_the_synthetic_generator(repo, tmp_path):
+    from analysis.schema import validate_csv
+    from analysis.synthetic import raw_evaluations
+    committed = repo / "tests" / "tiny" / "evaluations.csv"
+    assert validate_csv(committed)[1] == []
+    regenerated = tmp_path / "evaluations.csv"
+    raw_evaluations().to_csv(regenerated, index=False, float_format="%.10g")
+    assert regenerated.read_bytes() == committed.read_bytes()
