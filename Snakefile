@@ -1,6 +1,8 @@
-# Regenerates every result and figure: `snakemake --cores 8`. Configuration: workflow/config.yaml.
+# Regenerates every result and figure: `snakemake --cores 8`. Configuration: workflow/config.yaml,
+# checked against workflow/schemas/config.schema.yaml before anything runs.
 configfile: "workflow/config.yaml"
 
+include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/selection.smk"
 include: "workflow/rules/estimates.smk"
@@ -15,3 +17,4 @@ rule all:
         "results/estimates.json",
         expand("results/figures/{figure}.png", figure=FIGURES),
         "results/report.md",
+    default_target: True

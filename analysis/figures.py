@@ -10,10 +10,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from .models import MODELS, Normalizer  # noqa: E402
-from .models import design, predict  # noqa: E402
 
 PALETTE = {"wt103": "tab:blue", "wt2": "tab:orange", "ptb": "tab:green"}
 
@@ -30,11 +26,9 @@ def data_over_time(frame, estimates, draws, ax):
 
 
 def predicted_vs_actual(frame, estimates, draws, ax):
+    from .results import ScalingLawResults
     main = estimates["main_model"]
-    spec = MODELS[main["model"]]
-    norm = Normalizer(**main["normalizer"])
-    theta = np.array([main["params"][k] for k in spec.names])
-    yhat = predict(design(frame, spec, norm), theta)
+    yhat = ScalingLawResults.from_dict(main).predict(frame)
     for bench, group in frame.groupby("benchmark"):
         ax.scatter(group["log_ppl"], yhat[group.index], color=PALETTE[bench], label=bench, s=15)
     lims = [frame["log_ppl"].min() - 0.1, frame["log_ppl"].max() + 0.1]
@@ -45,6 +39,7 @@ def predicted_vs_actual(frame, estimates, draws, ax):
 
 
 def doubling_times(frame, estimates, draws, ax):
+    import seaborn as sns  # slow to import: only this figure uses it
     for column, label in (("compute", "closed form"), ("compute_numerical", "numerical")):
         values = draws[column].replace([np.inf, -np.inf], np.nan).dropna()
         values = values[(values > 0) & (values < 120)]

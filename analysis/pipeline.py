@@ -4,27 +4,23 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .bootstrap import bootstrap, interval
 from .crossval import cross_validate_model, rank_models
 from .fitting import AugmentedScalingLaw
 from .models import CANDIDATES, MODELS, VARIANTS, ModelSpec
-from .preprocess import Selection, build_analysis_set, decimal_year
+from .preprocess import Selection, build_analysis_set, load_analysis_set
 from .quantities import (closed_form_doubling, numerical_doubling, pareto_frontier,
                          shapley_shares, transformer_gain)
+from .results import System
 from .schema import load_evaluations
 
 SIGNIFICANT = 10  # digits kept in results files, so reruns are byte-identical
-
-
-def load_config(path: str | Path) -> dict:
-    with open(path) as handle:
-        return yaml.safe_load(handle)
 
 
 def _clean(value):
@@ -53,9 +49,9 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
 
 # --- steps ---------------------------------------------------------------------------------
 
-def preprocess(raw_csv: str, config: dict, analysis_csv: str, exclusions_csv: str) -> None:
-    raw = load_evaluations(raw_csv)
-    analysis, exclusions = build_analysis_set(raw, Selection.from_config(config["selection"]))
+def preprocess(raw_csv: str, analysis_csv: str, exclusions_csv: str,
+               selection: Selection = Selection()) -> None:
+    analysis, exclusions = load_analysis_set(raw_csv, selection)
     write_csv(analysis, analysis_csv)
     write_csv(exclusions, exclusions_csv)
 
@@ -64,10 +60,10 @@ def read_analysis(path: str) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-def cross_validation(analysis_csv: str, model: int, config: dict, out_csv: str) -> None:
-    cv = config["cross_validation"]
-    scores = cross_validate_model(read_analysis(analysis_csv), model, cv["deltas"],
-                                  cv["holdout_fraction"], config["seed"], cv["random_starts"])
+def cross_validation(analysis_csv: str, out_csv: str, *, model: int, deltas: list[float],
+                     holdout_fraction: float, random_starts: int, seed: int) -> None:
+    scores = cross_validate_model(read_analysis(analysis_csv), model, deltas, holdout_fraction,
+                                  seed, random_starts)
     write_csv(scores, out_csv)
 
 
@@ -76,17 +72,16 @@ def merge_cross_validation(inputs: list[str], out_csv: str) -> None:
     write_csv(rank_models(scores, CANDIDATES), out_csv)
 
 
-def fit(frame: pd.DataFrame, spec: ModelSpec, delta: float, config: dict):
-    return AugmentedScalingLaw(spec, delta, config["fit"]["random_starts"],
-                               config["seed"]).fit(frame)
+@dataclass(frozen=True)
+class FitSettings:
+    """How every fit of a step searches: seeded random starts besides θ = 0 and the
+    heuristic point."""
 
+    random_starts: int = 16
+    seed: int = 0
 
-def _reference_systems(config: dict) -> dict[str, dict]:
-    systems = {}
-    for name, (params, tokens, date) in config["shapley"]["systems"].items():
-        year = float(decimal_year(pd.Series([pd.Timestamp(date)])).iloc[0])
-        systems[name] = {"params": float(params), "tokens": float(tokens), "year": year}
-    return systems
+    def fit(self, frame: pd.DataFrame, spec: ModelSpec, delta: float):
+        return AugmentedScalingLaw(spec, delta, self.random_starts, self.seed).fit(frame)
 
 
 def _closed_form_draws(draws: pd.DataFrame, spec: ModelSpec, **shifts: str) -> pd.DataFrame:
@@ -97,42 +92,48 @@ def _closed_form_draws(draws: pd.DataFrame, spec: ModelSpec, **shifts: str) -> p
                          for r in records])
 
 
-def _draw_quantities(spec: ModelSpec, theta: np.ndarray, norm, config: dict) -> dict:
-    params = dict(zip(spec.names, theta))
-    out = closed_form_doubling(params)
-    doubling = config["doubling"]
-    out["compute_numerical"] = numerical_doubling(spec, theta, norm, doubling["year"],
-                                                  float(doubling["compute"]))
+def _draw_quantities(spec: ModelSpec, theta: np.ndarray, norm, year: float,
+                     compute: float) -> dict:
+    out = closed_form_doubling(dict(zip(spec.names, theta)))
+    out["compute_numerical"] = numerical_doubling(spec, theta, norm, year, compute)
     return out
 
 
-def headline(analysis_csv: str, selection_csv: str, config: dict, estimates_json: str,
-             draws_csv: str, progress: bool = True) -> None:
+def headline(analysis_csv: str, selection_csv: str, estimates_json: str, draws_csv: str, *,
+             model: int, delta: float, random_starts: int, seed: int, bootstrap_n: int,
+             bootstrap_seed: int, top10_models: int, top10_draws: int,
+             cutoff_years: list[float], cutoff_draws: int, doubling_year: float,
+             doubling_compute: float, ceg_compute: list[float],
+             shapley_systems: dict[str, System], shapley_pairs: list[tuple[str, str]],
+             pareto_targets: dict[str, float], pareto_years: list[float],
+             pareto_log10_data_range: tuple[float, float], pareto_points: int,
+             progress: bool = True) -> None:
     """Main fit, bootstrap, doubling times, top-10 aggregate, CEG, cutoffs, Shapley."""
     frame = read_analysis(analysis_csv)
-    pref = config["preferred"]
-    spec = MODELS[pref["model"]]
-    main = fit(frame, spec, pref["delta"], config)
-    boot_cfg = config["bootstrap"]
-    seed, n_boot = boot_cfg["seed"], boot_cfg["n"]
+    settings = FitSettings(random_starts, seed)
+    spec = MODELS[model]
+    main = settings.fit(frame, spec, delta)
 
-    draws = bootstrap(frame, main, n_boot, seed, "evaluation", progress)
+    draws = bootstrap(frame, main, bootstrap_n, bootstrap_seed, "evaluation", progress)
     per_draw = pd.DataFrame([_draw_quantities(spec, draws.loc[i, spec.names].to_numpy(float),
-                                              main.normalizer, config) for i in draws.index])
+                                              main.normalizer, doubling_year, doubling_compute)
+                             for i in draws.index])
     draws = pd.concat([draws, per_draw], axis=1)
-    clustered = bootstrap(frame, main, n_boot, seed, "paper", progress)
+    clustered = bootstrap(frame, main, bootstrap_n, bootstrap_seed, "paper", progress)
     cluster_q = _closed_form_draws(clustered, spec)
     write_csv(draws, draws_csv)
 
     doubling = {key: interval(per_draw[key]) for key in
                 ("compute", "compute_numerical", "parameters", "data")}
-    doubling["top10_aggregate"], top10_detail = _top10(frame, selection_csv, config, progress)
+    doubling["top10_aggregate"], top10_detail = _top10(
+        frame, selection_csv, settings, top10_models, top10_draws, bootstrap_seed,
+        doubling_year, doubling_compute, progress)
     table = {name: {"estimate": main.params[name], "se": float(draws[name].std(ddof=1)),
                     **interval(draws[name])} for name in spec.names}
     estimates = {
         "main_model": main.to_dict(),
         "parameter_table": table,
-        "bootstrap": {"n": n_boot, "seed": seed, "unit": "evaluation",
+        "bootstrap": {"n": bootstrap_n, "seed": bootstrap_seed, "unit": "evaluation",
                       "escalations": {"lbfgs": int((draws["refit"] == 1).sum()),
                                       "multistart": int((draws["refit"] == 2).sum())},
                       "share_alpha_plus_beta_year_negative":
@@ -141,58 +142,58 @@ def headline(analysis_csv: str, selection_csv: str, config: dict, estimates_json
         "doubling_time_months_paper_clustered": {
             key: interval(cluster_q[key]) for key in ("compute", "parameters", "data")},
         "top10": top10_detail,
-        "transformer_ceg": _transformer_gain(frame, config, progress),
-        "cutoff_years": _cutoffs(frame, config, progress),
-        "shapley": _shapley(spec, main, config),
-        "pareto": _pareto(spec, main, config),
+        "transformer_ceg": _transformer_gain(frame, settings, delta, bootstrap_n, bootstrap_seed,
+                                             ceg_compute, doubling_year, progress),
+        "cutoff_years": _cutoffs(frame, settings, delta, cutoff_years, cutoff_draws,
+                                 bootstrap_seed, progress),
+        "shapley": _shapley(spec, main, shapley_systems, shapley_pairs),
+        "pareto": _pareto(spec, main, pareto_targets, pareto_years, pareto_log10_data_range,
+                          pareto_points),
         "n_evaluations": len(frame),
         "n_transformer": int(frame["transformer"].sum()),
     }
     write_json(estimates, estimates_json)
 
 
-def _top10(frame: pd.DataFrame, selection_csv: str, config: dict, progress: bool):
-    cfg = config["top10"]
+def _top10(frame: pd.DataFrame, selection_csv: str, settings: FitSettings, n_models: int,
+           n_draws: int, seed: int, year: float, compute: float, progress: bool):
     table = pd.read_csv(selection_csv)
-    best = table[table["candidate"]].nsmallest(cfg["n_models"], "loocv_mse")
+    best = table[table["candidate"]].nsmallest(n_models, "loocv_mse")
     pooled, detail = [], []
     for k, row in enumerate(best.itertuples()):
         spec = MODELS[int(row.model)]
-        result = fit(frame, spec, float(row.delta), config)
-        draws = bootstrap(frame, result, cfg["draws"], config["bootstrap"]["seed"] + 1 + k,
-                          "evaluation", progress)
+        result = settings.fit(frame, spec, float(row.delta))
+        draws = bootstrap(frame, result, n_draws, seed + 1 + k, "evaluation", progress)
         times = [numerical_doubling(spec, draws.loc[i, spec.names].to_numpy(float),
-                                    result.normalizer, config["doubling"]["year"],
-                                    float(config["doubling"]["compute"])) for i in draws.index]
+                                    result.normalizer, year, compute) for i in draws.index]
         pooled += times
         detail.append({"model": int(row.model), "delta": float(row.delta),
                        "loocv_mse": float(row.loocv_mse), **interval(times)})
     return interval(pooled), detail
 
 
-def _transformer_gain(frame: pd.DataFrame, config: dict, progress: bool) -> dict:
+def _transformer_gain(frame: pd.DataFrame, settings: FitSettings, delta: float, n_draws: int,
+                      seed: int, computes: list[float], year: float, progress: bool) -> dict:
     spec = VARIANTS["transformer_gain"]
-    result = fit(frame, spec, config["preferred"]["delta"], config)
-    draws = bootstrap(frame, result, config["bootstrap"]["n"], config["bootstrap"]["seed"],
-                      "evaluation", progress)
+    result = settings.fit(frame, spec, delta)
+    draws = bootstrap(frame, result, n_draws, seed, "evaluation", progress)
     out = {"point_fit": result.params}
-    for compute in config["transformer_ceg"]["compute"]:
+    for compute in computes:
         values = [transformer_gain(spec, draws.loc[i, spec.names].to_numpy(float),
-                                   result.normalizer, float(compute),
-                                   config["doubling"]["year"]) for i in draws.index]
+                                   result.normalizer, float(compute), year) for i in draws.index]
         gains, reductions = zip(*values)
         out[f"{float(compute):.0e}".replace("+", "")] = {
             **interval(gains), "loss_reduction": interval(reductions)}
     return out
 
 
-def _cutoffs(frame: pd.DataFrame, config: dict, progress: bool) -> list[dict]:
+def _cutoffs(frame: pd.DataFrame, settings: FitSettings, delta: float, cutoffs: list[float],
+             n_draws: int, seed: int, progress: bool) -> list[dict]:
     rows = []
-    for cutoff in config["cutoff_years"]:
+    for cutoff in cutoffs:
         spec = VARIANTS["hinge"].with_cutoff(float(cutoff))
-        result = fit(frame, spec, config["preferred"]["delta"], config)
-        draws = bootstrap(frame, result, config["cutoff_draws"], config["bootstrap"]["seed"],
-                          "evaluation", progress)
+        result = settings.fit(frame, spec, delta)
+        draws = bootstrap(frame, result, n_draws, seed, "evaluation", progress)
         before = _closed_form_draws(draws, spec)["compute"]
         after = _closed_form_draws(draws, spec, alpha_year="alpha_year_post",
                                    beta_year="beta_year_post")["compute"]
@@ -200,23 +201,25 @@ def _cutoffs(frame: pd.DataFrame, config: dict, progress: bool) -> list[dict]:
     return rows
 
 
-def _shapley(spec: ModelSpec, main, config: dict) -> dict:
-    systems = _reference_systems(config)
+def _shapley(spec: ModelSpec, main, systems: dict[str, System],
+             pairs: list[tuple[str, str]]) -> dict:
+    unknown = {name for pair in pairs for name in pair} - set(systems)
+    if unknown:
+        raise ValueError(f"Shapley pairs name systems that are not defined: {sorted(unknown)}")
     out = {}
-    for start, end in config["shapley"]["pairs"]:
+    for start, end in pairs:
         out[f"{start} -> {end}"] = shapley_shares(spec, main.theta, main.normalizer,
-                                                  systems[start], systems[end])
+                                                  asdict(systems[start]), asdict(systems[end]))
     return out
 
 
-def _pareto(spec: ModelSpec, main, config: dict) -> dict:
-    cfg = config["pareto"]
-    grid = np.logspace(*cfg["log10_data_range"], cfg["points"])
+def _pareto(spec: ModelSpec, main, targets: dict[str, float], years: list[float],
+            log10_data_range: tuple[float, float], points: int) -> dict:
+    grid = np.logspace(*log10_data_range, points)
     out = {"tokens": grid.tolist(), "frontiers": {}}
-    for label, perplexity in cfg["targets"].items():
-        out["frontiers"][label] = {str(year): pareto_frontier(spec, main.theta, main.normalizer,
-                                                              perplexity, year, grid).tolist()
-                                   for year in cfg["years"]}
+    for label, perplexity in targets.items():
+        out["frontiers"][label] = {str(year): pareto_frontier(
+            spec, main.theta, main.normalizer, perplexity, year, grid).tolist() for year in years}
     return out
 
 
@@ -225,27 +228,27 @@ SENSITIVITY_VARIANTS = {
     "without test-time adaptation": {"drop_test_time_adaptation": True},
     "without zero-shot": {"drop_zero_shot": True},
     "with uncertain rows": {"keep_uncertain": True},
-    "word-level only": {"levels": ["word"]},
-    "paper evidence only": {"evidence": ["paper"]},
+    "word-level only": {"levels": ("word",)},
+    "paper evidence only": {"evidence": ("paper",)},
     "extended past 2023": {"max_publication_date": None},
     "no per-paper cap": {"per_paper_cap": None},
     "reference-compatible perplexity": {"reference_compatible": True},
 }
 
 
-def sensitivity(raw_csv: str, config: dict, out_json: str, progress: bool = True) -> None:
-    """The preferred model on alternative selections of rows (docs/method.md §8, curation)."""
+def sensitivity(raw_csv: str, out_json: str, *, selection: Selection, model: int,
+                delta: float, random_starts: int, seed: int, draws: int, bootstrap_seed: int,
+                progress: bool = True) -> None:
+    """The preferred model on alternative selections of rows (docs/method.md §8, curation):
+    `selection` (the main one) with each change of `SENSITIVITY_VARIANTS`."""
     raw = load_evaluations(raw_csv)
-    pref, draws_n = config["preferred"], config["sensitivity_draws"]
-    spec = MODELS[pref["model"]]
+    settings, spec = FitSettings(random_starts, seed), MODELS[model]
     out = {}
     for label, change in SENSITIVITY_VARIANTS.items():
-        selection = Selection.from_config({**config["selection"], **change})
-        frame, _ = build_analysis_set(raw, selection)
-        result = fit(frame, spec, pref["delta"], config)
-        draws = bootstrap(frame, result, draws_n, config["bootstrap"]["seed"], "evaluation",
-                          progress)
-        times = _closed_form_draws(draws, spec)["compute"]
+        frame, _ = build_analysis_set(raw, replace(selection, **change))
+        result = settings.fit(frame, spec, delta)
+        resampled = bootstrap(frame, result, draws, bootstrap_seed, "evaluation", progress)
+        times = _closed_form_draws(resampled, spec)["compute"]
         out[label] = {"n_evaluations": len(frame), "objective": result.objective,
                       "compute_doubling_point": closed_form_doubling(result.params)["compute"],
                       "compute_doubling": interval(times)}

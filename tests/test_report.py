@@ -9,7 +9,7 @@ from analysis.report import write_report
 INTERVAL = {"median": 8.0, "ci95": [4.0, 14.0], "n_valid": 10}
 
 
-def test_shapley_columns_follow_the_header(tmp_path):
+def test_shapley_columns_follow_the_header(valid_csv, tmp_path):
     analysis = pd.DataFrame({"reference": ["a", "b"], "transformer": [1, 0], "year": [2019.0, 2020.0],
                              "benchmark": ["wt103", "ptb"]})
     analysis.to_csv(tmp_path / "analysis.csv", index=False)
@@ -34,7 +34,7 @@ def test_shapley_columns_follow_the_header(tmp_path):
     (tmp_path / "estimates.json").write_text(json.dumps(estimates, sort_keys=True))
     (tmp_path / "sensitivity.json").write_text(json.dumps({}))
     out = tmp_path / "report.md"
-    write_report("tests/data/valid.csv", *(str(tmp_path / f) for f in (
+    write_report(str(valid_csv), *(str(tmp_path / f) for f in (
         "analysis.csv", "exclusions.csv", "selection.csv", "estimates.json", "sensitivity.json")),
         str(out))
     text = out.read_text()

@@ -7,7 +7,9 @@ rule report:
         estimates="results/estimates.json",
         sensitivity="results/sensitivity.json",
     output: "results/report.md"
+    log: "logs/report.log"
+    conda: "../envs/algoprogress.yaml"
     shell:
-        "algoprogress report --raw {input.raw} --analysis {input.analysis} "
+        "python -m analysis report --raw {input.raw} --analysis {input.analysis} "
         "--exclusions {input.exclusions} --selection {input.selection} "
-        "--estimates {input.estimates} --sensitivity {input.sensitivity} --out {output}"
+        "--estimates {input.estimates} --sensitivity {input.sensitivity} --out {output} 2> {log}"
