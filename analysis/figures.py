@@ -159,8 +159,10 @@ def calibration(inputs: Inputs, ax):
         for (design, estimator, truth), row in group.groupby(["design", "estimator", "truth"]):
             r = row.iloc[0]
             colour = "tab:blue" if design == "observed" else "tab:orange"
-            ax.errorbar([x], [r["coverage"]], yerr=[[2 * r["coverage_se"]]], fmt="o",
-                        color=colour, capsize=3)
+            spread = 2 * r["coverage_se"]
+            ax.errorbar([x], [r["coverage"]], yerr=[[min(spread, r["coverage"])],
+                                                    [min(spread, 1 - r["coverage"])]],
+                        fmt="o", color=colour, capsize=3)
             labels.append(f"{quantity} ({model})\n{design}, {estimator}, truth {truth}")
             x += 1
     ax.axhline(0.95, color="grey", ls="--", lw=1)
