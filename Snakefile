@@ -1,5 +1,6 @@
-# Regenerates every result and figure: `snakemake --cores 8`. Configuration: workflow/config.yaml,
-# checked against workflow/schemas/config.schema.yaml before anything runs.
+# Regenerates every result and figure: `snakemake --cores 8`; the calibration study (slow, not
+# part of the default target): `snakemake --cores 8 calibration`. Configuration:
+# workflow/config.yaml, checked against workflow/schemas/config.schema.yaml before anything runs.
 configfile: "workflow/config.yaml"
 
 include: "workflow/rules/common.smk"
@@ -7,6 +8,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/selection.smk"
 include: "workflow/rules/estimates.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/calibration.smk"
 
 rule all:
     input:

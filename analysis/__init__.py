@@ -25,7 +25,8 @@ _EXPORTS = {
     **dict.fromkeys(["load_evaluations", "validate_csv", "InvalidDataset"], "schema"),
     **dict.fromkeys(["cross_validate", "cross_validate_model", "rank_models", "CVScore"],
                     "crossval"),
-    "interval": "bootstrap",
+    **dict.fromkeys(["percentile_interval", "doubling_interval", "format_interval"],
+                    "intervals"),
     **dict.fromkeys(["simulate", "REFERENCE_MODEL7"], "synthetic"),
 }
 __all__ = list(_EXPORTS)

@@ -69,23 +69,94 @@ def _merge_cross_validation(a: argparse.Namespace) -> None:
     merge_cross_validation(a.inputs, a.out)
 
 
-def _headline(a: argparse.Namespace) -> None:
-    from .pipeline import headline
+def _main_fit(a: argparse.Namespace) -> None:
+    from .pipeline import main_fit
+    main_fit(a.analysis, a.out, model=a.model, delta=a.delta, random_starts=a.random_starts,
+             seed=a.seed)
+
+
+def _main_bootstrap(a: argparse.Namespace) -> None:
+    from .pipeline import main_bootstrap
+    main_bootstrap(a.analysis, a.out, a.draws, model=a.model, delta=a.delta,
+                   random_starts=a.random_starts, seed=a.seed, n=a.n,
+                   bootstrap_seed=a.bootstrap_seed, doubling_year=a.doubling_year,
+                   doubling_compute=a.doubling_compute)
+
+
+def _paper_clustered(a: argparse.Namespace) -> None:
+    from .pipeline import paper_clustered
+    paper_clustered(a.analysis, a.out, model=a.model, delta=a.delta,
+                    random_starts=a.random_starts, seed=a.seed, n=a.n,
+                    bootstrap_seed=a.bootstrap_seed)
+
+
+def _top10_member(a: argparse.Namespace) -> None:
+    from .pipeline import top10_member
+    top10_member(a.analysis, a.selection, a.out, rank=a.rank, random_starts=a.random_starts,
+                 seed=a.seed, draws=a.draws, bootstrap_seed=a.bootstrap_seed,
+                 doubling_year=a.doubling_year, doubling_compute=a.doubling_compute)
+
+
+def _top10_pool(a: argparse.Namespace) -> None:
+    from .pieces import top10_pool
+    top10_pool(a.inputs, a.out)
+
+
+def _transformer_gain(a: argparse.Namespace) -> None:
+    from .pipeline import transformer_variant
+    transformer_variant(a.analysis, a.out, delta=a.delta, random_starts=a.random_starts,
+                        seed=a.seed, n=a.n, bootstrap_seed=a.bootstrap_seed,
+                        computes=a.ceg_compute, year=a.doubling_year)
+
+
+def _cutoff(a: argparse.Namespace) -> None:
+    from .pipeline import cutoff
+    cutoff(a.analysis, a.out, year=a.year, delta=a.delta, random_starts=a.random_starts,
+           seed=a.seed, draws=a.draws, bootstrap_seed=a.bootstrap_seed)
+
+
+def _shapley(a: argparse.Namespace) -> None:
+    from .pipeline import shapley
     from .results import System
-    headline(a.analysis, a.selection, a.estimates, a.draws,
-             model=a.model, delta=a.delta, random_starts=a.random_starts, seed=a.seed,
-             bootstrap_n=a.bootstrap_n, bootstrap_seed=a.bootstrap_seed,
-             top10_models=a.top10_models, top10_draws=a.top10_draws,
-             cutoff_years=a.cutoff_years, cutoff_draws=a.cutoff_draws,
-             doubling_year=a.doubling_year, doubling_compute=a.doubling_compute,
-             ceg_compute=a.ceg_compute,
-             shapley_systems={name: System.published(*value)
-                              for name, value in a.shapley_systems.items()},
-             shapley_pairs=a.shapley_pairs,
-             pareto_targets={k: float(v) for k, v in a.pareto_targets.items()},
-             pareto_years=a.pareto_years,
-             pareto_log10_data_range=tuple(a.pareto_log10_data_range),
-             pareto_points=a.pareto_points)
+    shapley(a.main_fit, a.out, systems={name: System.published(*value)
+                                        for name, value in a.systems.items()},
+            pairs=a.pairs)
+
+
+def _pareto(a: argparse.Namespace) -> None:
+    from .pipeline import pareto
+    pareto(a.main_fit, a.out, targets={k: float(v) for k, v in a.targets.items()},
+           years=a.years, log10_data_range=tuple(a.log10_data_range), points=a.points)
+
+
+def _merge_estimates(a: argparse.Namespace) -> None:
+    from .pieces import merge_estimates
+    merge_estimates(a.inputs, a.out)
+
+
+def _calibration_truths(a: argparse.Namespace) -> None:
+    from .calibration import write_truths
+    write_truths(a.analysis, a.out, truths=a.truths, loss_reduction=a.loss_reduction,
+                 delta=a.delta, random_starts=a.random_starts, seed=a.seed)
+
+
+def _calibration_chunk(a: argparse.Namespace) -> None:
+    from .calibration import run_chunk
+    run_chunk(a.analysis, a.truths_json, a.out, truth=a.truth, design_name=a.design,
+              chunk=a.chunk, chunk_size=a.chunk_size, n_sim=a.n_sim, n_boot=a.n_boot,
+              noise_sd=a.noise_sd, estimators=a.estimators, model=a.model, delta=a.delta,
+              random_starts=a.random_starts, seed=a.seed, calibration_seed=a.calibration_seed,
+              computes=a.ceg_compute, year=a.doubling_year)
+
+
+def _calibration_merge(a: argparse.Namespace) -> None:
+    from .calibration import merge_chunks
+    merge_chunks(a.inputs, a.out)
+
+
+def _calibration_report(a: argparse.Namespace) -> None:
+    from .report import write_calibration_section
+    write_calibration_section(a.calibration, a.out)
 
 
 def _sensitivity(a: argparse.Namespace) -> None:
@@ -97,13 +168,14 @@ def _sensitivity(a: argparse.Namespace) -> None:
 
 def _figure(args: argparse.Namespace) -> None:
     from .figures import draw  # matplotlib only for the commands that draw
-    draw(args.name, args.analysis, args.estimates, args.draws, args.out)
+    draw(args.name, args.out, analysis=args.analysis, estimates=args.estimates,
+         draws=args.draws, calibration=args.calibration)
 
 
 def _report(args: argparse.Namespace) -> None:
     from .report import write_report
     write_report(args.raw, args.analysis, args.exclusions, args.selection, args.estimates,
-                 args.sensitivity, args.out)
+                 args.sensitivity, args.out, calibration_csv=args.calibration)
 
 
 def _summary(args: argparse.Namespace) -> None:
@@ -234,35 +306,125 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--out", required=True)
     q.set_defaults(func=_merge_cross_validation)
 
-    q = step("headline", "main fit, bootstrap and derived quantities",
-             "analysis", "selection", "estimates", "draws")
-    add_fit(q)
-    group = q.add_argument_group("bootstrap and derived quantities (docs/method.md §5)")
-    group.add_argument("--bootstrap-n", type=int, required=True)
-    group.add_argument("--bootstrap-seed", type=int, required=True)
-    group.add_argument("--top10-models", type=int, required=True)
-    group.add_argument("--top10-draws", type=int, required=True)
-    group.add_argument("--cutoff-years", type=number, nargs="+", required=True)
-    group.add_argument("--cutoff-draws", type=int, required=True)
-    group.add_argument("--doubling-year", type=float, required=True)
-    group.add_argument("--doubling-compute", type=float, required=True)
-    group.add_argument("--ceg-compute", type=float, nargs="+", required=True)
-    group.add_argument("--shapley-systems", type=json_object, required=True,
-                       help='JSON {"name": [N, D, "YYYY-MM-DD"], ...}')
-    group.add_argument("--shapley-pairs", type=json_pairs, required=True,
-                       help='JSON [["start", "end"], ...]')
-    group.add_argument("--pareto-targets", type=json_object, required=True,
-                       help='JSON {"label": perplexity, ...}')
-    group.add_argument("--pareto-years", type=number, nargs="+", required=True)
-    group.add_argument("--pareto-log10-data-range", type=float, nargs=2, required=True)
-    group.add_argument("--pareto-points", type=int, required=True)
-    q.set_defaults(func=_headline)
+    def doubling(group) -> None:
+        group.add_argument("--doubling-year", type=float, required=True,
+                           help="year of the numerical doubling time and the CEG")
+        group.add_argument("--doubling-compute", type=float, required=True,
+                           help="compute C (FLOP) of the numerical doubling time")
 
-    q = step("figure", "draw one figure", "analysis", "estimates", "draws", "out")
+    q = step("main-fit", "fit the preferred model on the analysis set", "analysis", "out")
+    add_fit(q)
+    q.set_defaults(func=_main_fit)
+
+    q = step("bootstrap", "bootstrap of the preferred model: parameter table, doubling times",
+             "analysis", "out", "draws")
+    add_fit(q)
+    group = q.add_argument_group("bootstrap (docs/method.md §5)")
+    group.add_argument("--n", type=int, required=True, help="bootstrap draws")
+    group.add_argument("--bootstrap-seed", type=int, required=True)
+    doubling(group)
+    q.set_defaults(func=_main_bootstrap)
+
+    q = step("paper-clustered", "closed-form doubling times, papers resampled", "analysis",
+             "out")
+    add_fit(q)
+    q.add_argument("--n", type=int, required=True, help="bootstrap draws")
+    q.add_argument("--bootstrap-seed", type=int, required=True)
+    q.set_defaults(func=_paper_clustered)
+
+    q = step("top10-member", "bootstrap of the (model, δ) pair ranked RANK by LOOCV error",
+             "analysis", "selection", "out")
+    q.add_argument("--rank", type=int, required=True, help="1 = lowest LOOCV error")
+    add_fit(q, preferred=False)
+    q.add_argument("--draws", type=int, required=True)
+    q.add_argument("--bootstrap-seed", type=int, required=True)
+    doubling(q)
+    q.set_defaults(func=_top10_member)
+
+    q = sub.add_parser("top10", help="pool the top-10 members' draws with equal weight")
+    q.add_argument("inputs", nargs="+", help="top10-member outputs")
+    q.add_argument("--out", required=True)
+    q.set_defaults(func=_top10_pool)
+
+    q = step("transformer-gain", "transformer variant: compute-equivalent gain", "analysis",
+             "out")
+    add_fit(q)
+    q.add_argument("--n", type=int, required=True, help="bootstrap draws")
+    q.add_argument("--bootstrap-seed", type=int, required=True)
+    q.add_argument("--ceg-compute", type=float, nargs="+", required=True)
+    q.add_argument("--doubling-year", type=float, required=True)
+    q.set_defaults(func=_transformer_gain)
+
+    q = step("cutoff", "hinge at a cutoff year: doubling before and after", "analysis", "out")
+    q.add_argument("--year", type=number, required=True)
+    add_fit(q)
+    q.add_argument("--draws", type=int, required=True)
+    q.add_argument("--bootstrap-seed", type=int, required=True)
+    q.set_defaults(func=_cutoff)
+
+    q = step("shapley", "Shapley shares between pairs of systems", "main-fit", "out")
+    q.add_argument("--systems", type=json_object, required=True,
+                   help='JSON {"name": [N, D, "YYYY-MM-DD"], ...}')
+    q.add_argument("--pairs", type=json_pairs, required=True, help='JSON [["start", "end"], ...]')
+    q.set_defaults(func=_shapley)
+
+    q = step("pareto", "(D, N) frontiers reaching target perplexities", "main-fit", "out")
+    q.add_argument("--targets", type=json_object, required=True,
+                   help='JSON {"label": perplexity, ...}')
+    q.add_argument("--years", type=number, nargs="+", required=True)
+    q.add_argument("--log10-data-range", type=float, nargs=2, required=True)
+    q.add_argument("--points", type=int, required=True)
+    q.set_defaults(func=_pareto)
+
+    q = sub.add_parser("merge-estimates", help="merge the pieces into results/estimates.json")
+    q.add_argument("inputs", nargs="+", help="JSON pieces")
+    q.add_argument("--out", required=True)
+    q.set_defaults(func=_merge_estimates)
+
+    q = step("figure", "draw one figure from the files it reads", "out")
     q.add_argument("--name", required=True)
+    q.add_argument("--analysis", metavar="PATH")
+    q.add_argument("--estimates", nargs="+", metavar="PATH", help="JSON pieces (merged)")
+    q.add_argument("--draws", metavar="PATH")
+    q.add_argument("--calibration", metavar="PATH")
     q.set_defaults(func=_figure)
-    step("report", "write the reviewer's report", "raw", "analysis", "exclusions", "selection",
-         "estimates", "sensitivity", "out").set_defaults(func=_report)
+    q = step("report", "write the reviewer's report", "raw", "analysis", "exclusions",
+             "selection", "estimates", "sensitivity", "out")
+    q.add_argument("--calibration", metavar="PATH", help="results/calibration.csv, if run")
+    q.set_defaults(func=_report)
+
+    q = step("calibration-truths", "coefficients of the calibration study's truths",
+             "analysis", "out")
+    q.add_argument("--truths", nargs="+", required=True, help="paper and/or own")
+    q.add_argument("--loss-reduction", type=float, required=True,
+                   help="transformer loss reduction of the paper truth (e.g. 0.046)")
+    add_fit(q)
+    q.set_defaults(func=_calibration_truths)
+
+    q = step("calibration-chunk", "one chunk of simulated sets of the calibration study",
+             "analysis", "truths-json", "out")
+    add_fit(q)
+    group = q.add_argument_group("simulation (analysis/calibration.py)")
+    group.add_argument("--truth", required=True)
+    group.add_argument("--design", required=True, help="observed or n<rows>, e.g. n231")
+    group.add_argument("--chunk", type=int, required=True)
+    group.add_argument("--chunk-size", type=int, required=True)
+    group.add_argument("--n-sim", type=int, required=True)
+    group.add_argument("--n-boot", type=int, required=True)
+    group.add_argument("--noise-sd", type=float, required=True)
+    group.add_argument("--estimators", nargs="+", required=True)
+    group.add_argument("--calibration-seed", type=int, required=True)
+    group.add_argument("--ceg-compute", type=float, nargs="+", required=True)
+    group.add_argument("--doubling-year", type=float, required=True)
+    q.set_defaults(func=_calibration_chunk)
+
+    q = sub.add_parser("calibration-merge", help="coverage table from the chunks")
+    q.add_argument("inputs", nargs="+")
+    q.add_argument("--out", required=True)
+    q.set_defaults(func=_calibration_merge)
+
+    step("calibration-report", "the report section of the calibration study", "calibration",
+         "out").set_defaults(func=_calibration_report)
 
     q = step("sensitivity", "preferred model on alternative row selections", "raw", "out")
     add_selection(q)

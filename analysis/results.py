@@ -31,12 +31,12 @@ import numpy as np
 import pandas as pd
 
 from .bootstrap import bootstrap as draw_bootstrap
-from .bootstrap import interval, interval_key
 from .fitting import AugmentedScalingLaw, FitResult
+from .intervals import doubling_interval, format_interval, interval_key, percentile_interval
 from .models import MODELS, PREFERRED, VARIANTS, Coefficient, ModelSpec, Normalizer
 from .preprocess import decimal_year
-from .quantities import (closed_form_doubling, numerical_doubling, pareto_frontier,
-                         shapley_shares, transformer_gain)
+from .quantities import (closed_form_doubling, closed_form_rates, numerical_doubling,
+                         numerical_rate, pareto_frontier, shapley_shares, transformer_gain)
 
 __all__ = ["ScalingLaw", "ScalingLawResults", "BootstrapResults", "System", "NotBootstrapped"]
 
@@ -305,8 +305,9 @@ class ScalingLawResults:
 
 class BootstrapResults(ScalingLawResults):
     """A fit with its bootstrap draws: standard errors, percentile intervals at any level,
-    and intervals for the derived quantities. Every interval says how many draws were
-    finite (``n_valid``) out of `n`."""
+    and intervals for the derived quantities. Doubling-time intervals are percentiles of
+    growth rates, inverted (unbounded when the rate interval reaches zero); every interval
+    says how many draws were defined (``n_defined``) out of ``n_draws``."""
 
     def __init__(self, fit: FitResult, model: ScalingLaw, data: pd.DataFrame | None,
                  draws: pd.DataFrame, seed: int, unit: str):
@@ -351,23 +352,29 @@ class BootstrapResults(ScalingLawResults):
         return self.coefficient_draws.to_numpy(float)
 
     def doubling_time_intervals(self, level: float = 0.95) -> dict[str, dict]:
-        """Median and percentile interval of each closed-form doubling time (months)."""
-        times = pd.DataFrame([closed_form_doubling(r)
+        """Median and interval of each closed-form doubling time (months), from percentiles
+        of the growth rates (``rate_per_year``)."""
+        rates = pd.DataFrame([closed_form_rates(r)
                               for r in self.coefficient_draws.to_dict("records")])
-        return {key: interval(times[key], level) for key in ("compute", "parameters", "data")}
+        return {key: doubling_interval(rates[key], level)
+                for key in ("compute", "parameters", "data")}
 
     def numerical_doubling_interval(self, level: float = 0.95, *, year: float = DOUBLING_YEAR,
                                     compute: float = DOUBLING_COMPUTE) -> dict:
-        """Median and percentile interval of the numerical doubling time (months)."""
-        return interval([_numerical(self.spec, theta, self.normalizer, year, compute)
-                         for theta in self._theta_draws()], level)
+        """Median and interval of the numerical doubling time (months), from percentiles of
+        the numerical growth rate of effective compute."""
+        return doubling_interval([numerical_rate(self.spec, theta, self.normalizer, float(year),
+                                                 float(compute))
+                                  for theta in self._theta_draws()], level)
 
     def transformer_gain_interval(self, compute: float = DOUBLING_COMPUTE, level: float = 0.95,
                                   *, year: float = DOUBLING_YEAR) -> dict[str, dict]:
-        """Intervals of the transformer's compute-equivalent gain and loss reduction."""
+        """Intervals of the transformer's compute-equivalent gain and loss reduction over
+        every draw (an infinite gain is a draw, not a dropped one)."""
         values = [_gain(self.spec, theta, self.normalizer, compute, year)
                   for theta in self._theta_draws()]
-        return {key: interval([v[key] for v in values], level) for key in ("gain", "loss_reduction")}
+        return {key: percentile_interval([v[key] for v in values], level)
+                for key in ("gain", "loss_reduction")}
 
     def summary(self, level: float = 0.95) -> str:
         """Coefficients with bootstrap SEs and intervals; doubling times with intervals."""
@@ -383,9 +390,9 @@ class BootstrapResults(ScalingLawResults):
                   f"{row.upper:>12.5f}" for name, row in table.iterrows()]
         point = self.doubling_times()
         for name, entry in self.doubling_time_intervals(level).items():
-            lines.append(f"{name} doubling time (months): {point[name]:.3g}, median "
-                         f"{_number(entry['median'])} {key} [{_number(entry[key][0])}, "
-                         f"{_number(entry[key][1])}] from {entry['n_valid']}/{self.n} draws")
+            lines.append(f"{name} doubling time (months): {point[name]:.3g}; bootstrap median "
+                         f"and {key}: {format_interval(entry, level=level)}, from growth rates of "
+                         f"{entry['n_defined']}/{entry['n_draws']} defined draws")
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -398,10 +405,6 @@ class BootstrapResults(ScalingLawResults):
 def _check_alpha(alpha: float) -> None:
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
-
-
-def _number(value) -> str:
-    return "undefined" if value is None else f"{value:.3g}"
 
 
 def _system(value: System | Mapping) -> dict[str, float]:

@@ -27,5 +27,7 @@ def test_help_lists_the_steps(capsys):
     except SystemExit as stop:
         assert stop.code == 0
     out = capsys.readouterr().out
-    for command in ("validate", "preprocess", "cv", "headline", "figure", "report", "summary"):
+    for command in ("validate", "preprocess", "cv", "main-fit", "bootstrap", "paper-clustered",
+                    "top10-member", "transformer-gain", "cutoff", "shapley", "pareto",
+                    "merge-estimates", "calibration-chunk", "figure", "report", "summary"):
         assert command in out

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from analysis.bootstrap import bootstrap, interval, resample_indices
+from analysis.bootstrap import bootstrap, resample_indices
 from analysis.crossval import cross_validate, holdout_split
 from analysis.fitting import AugmentedScalingLaw
 from analysis.models import MODELS, VARIANTS
@@ -76,4 +76,3 @@ def test_bootstrap_is_seeded_and_clusters_by_paper(synthetic):
     papers = frame["reference"].to_numpy()[idx]
     for paper in set(papers):  # every chosen paper comes whole (multiples of its size)
         assert (papers == paper).sum() % (frame["reference"] == paper).sum() == 0
-    assert interval([1.0, 2.0, 3.0, np.nan])["n_valid"] == 3

@@ -11,8 +11,8 @@ import pytest
 import analysis
 import analysis.results
 from analysis import (BootstrapResults, NotBootstrapped, ScalingLaw, ScalingLawResults, System,
-                      interval)
-from analysis.quantities import closed_form_doubling
+                      percentile_interval)
+from analysis.quantities import closed_form_doubling, closed_form_rates
 from analysis.synthetic import REFERENCE_MODEL7
 
 
@@ -78,8 +78,14 @@ def test_bootstrap_standard_errors_and_intervals_at_any_level(fitted):
     # the planted compute-doubling rate lies inside the interval of the doubling time
     truth = closed_form_doubling(REFERENCE_MODEL7)["compute"]
     entry = boot.doubling_time_intervals(level=0.95)["compute"]
-    assert entry["ci95"][0] < truth < entry["ci95"][1] and entry["n_valid"] <= 40
-    assert set(boot.doubling_time_intervals(level=0.9)["compute"]) == {"median", "ci90", "n_valid"}
+    assert entry["ci95"][0] < truth < entry["ci95"][1]
+    assert (entry["n_defined"], entry["n_draws"]) == (40, 40)
+    # percentiles of the rate, inverted: the doubling-time interval is the rate interval's image
+    rates = [closed_form_rates(r)["compute"] for r in draws.to_dict("records")]
+    low, high = np.percentile(rates, [2.5, 97.5])
+    assert entry["ci95"] == pytest.approx([12 * math.log(2) / high, 12 * math.log(2) / low])
+    assert set(boot.doubling_time_intervals(level=0.9)["compute"]) == {
+        "median", "ci90", "rate_per_year", "unbounded", "n_defined", "n_draws"}
     with pytest.raises(ValueError, match="alpha"):
         boot.conf_int(1.5)
 
@@ -95,13 +101,13 @@ def test_bootstrap_is_seeded(fitted):
 
 def test_interval_names_its_key_by_the_level():
     values = np.arange(101.0)
-    assert interval(values)["ci95"] == pytest.approx([2.5, 97.5])
-    assert interval(values, level=0.9)["ci90"] == pytest.approx([5.0, 95.0])
-    assert "ci99.5" in interval(values, level=0.995)
-    assert interval([np.nan, np.inf], level=0.8) == {"median": None, "ci80": [None, None],
-                                                     "n_valid": 0}
+    assert percentile_interval(values)["ci95"] == pytest.approx([2.5, 97.5])
+    assert percentile_interval(values, level=0.9)["ci90"] == pytest.approx([5.0, 95.0])
+    assert "ci99.5" in percentile_interval(values, level=0.995)
+    assert percentile_interval([np.nan, np.nan], level=0.8) == {
+        "median": None, "ci80": [None, None], "n_defined": 0, "n_draws": 2}
     with pytest.raises(ValueError, match="level"):
-        interval(values, level=95)
+        percentile_interval(values, level=95)
 
 
 def test_derived_quantities_at_the_estimate(fitted, synthetic):
@@ -128,7 +134,7 @@ def test_summaries_name_what_they_show(fitted):
     text = results.summary()
     assert text.startswith("Model 7") and "alpha_N" in text and "doubling times" in text
     text = boot.summary(level=0.9)
-    assert "40 resamples" in text and "ci90 lower" in text and "/40 draws" in text
+    assert "40 resamples" in text and "ci90 lower" in text and "40/40 defined draws" in text
 
 
 def test_json_round_trip_is_exact(fitted):

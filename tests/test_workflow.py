@@ -20,6 +20,9 @@ FIGURES = ["data_over_time", "predicted_vs_actual", "doubling_times", "cutoff_ye
            "shapley", "pareto", "transformer_gain"]
 FIGURE_JOBS = {f"figure_{name}": 1 for name in FIGURES}
 MODELS = 2  # cross_validation.models in tests/tiny/config.yaml
+TOP10, CUTOFFS = 2, 2  # top10.n_models and len(cutoff_years) there
+PIECES = ["main_fit", "bootstrap", "paper_clustered", "top10", "transformer_gain", "shapley",
+          "pareto"]
 
 
 def snakemake(workdir: Path, *args: str, configfile: str = "config.yaml",
@@ -63,10 +66,13 @@ def test_the_whole_dag_runs_and_leaves_nothing_to_do(tiny_run):
     for path in ("results/validation.txt", "results/dataset_summary.md",
                  "data/processed/analysis_set.csv", "results/model_selection.csv",
                  "results/estimates.json", "results/sensitivity.json", "results/report.md",
+                 *(f"results/estimates/{piece}.json" for piece in PIECES),
+                 "results/estimates/cutoffs/cutoff_2016.json",
                  *(f"results/figures/{name}.png" for name in FIGURES + ["dataset_over_time"])):
         assert (tiny_run / path).stat().st_size > 0, path
     logs = {p.relative_to(tiny_run / "logs").as_posix() for p in (tiny_run / "logs").rglob("*.log")}
-    assert {"validate.log", "preprocess.log", "headline.log", "report.log", "cv/model_7.log",
+    assert {"validate.log", "preprocess.log", "estimates/bootstrap.log", "estimates/merge.log",
+            "estimates/top10/rank_2.log", "report.log", "cv/model_7.log",
             "figures/pareto.log"} <= logs
     assert not (tiny_run / "results" / "STALE.txt").exists()
     assert "**44 evaluations**" in (tiny_run / "results" / "report.md").read_text()
@@ -78,7 +84,9 @@ def test_config_override_on_the_command_line_changes_the_results(tiny_run, tmp_p
     before = json.loads((run / "results" / "estimates.json").read_text())
     done = snakemake(run, "--cores", "2", "results/estimates.json",
                      "--config", "bootstrap={n: 50, seed: 1}")
-    assert planned_jobs(done) == {"headline": 1}
+    assert planned_jobs(done) == {"main_bootstrap": 1, "paper_clustered": 1,
+                                  "transformer_gain": 1, "top10_member": TOP10, "top10": 1,
+                                  "cutoff": CUTOFFS, "estimates": 1}
     after = json.loads((run / "results" / "estimates.json").read_text())
     assert (before["bootstrap"]["n"], before["bootstrap"]["seed"]) == (4, 0)
     assert (after["bootstrap"]["n"], after["bootstrap"]["seed"]) == (50, 1)
@@ -88,22 +96,30 @@ def test_config_override_on_the_command_line_changes_the_results(tiny_run, tmp_p
 
 
 # edit of the tiny config -> the jobs that must rerun (and no others)
-DOWNSTREAM_OF_ESTIMATES = {**FIGURE_JOBS, "report": 1, "all": 1}
+REPORT = {"report": 1, "all": 1}
+BOOTSTRAP_N = {"main_bootstrap": 1, "paper_clustered": 1, "transformer_gain": 1, "estimates": 1,
+               "figure_doubling_times": 1, "figure_transformer_gain": 1, **REPORT}
+TOP10_JOBS = {"top10_member": TOP10, "top10": 1, "estimates": 1, **REPORT}
+CV = {"cross_validate": MODELS, "model_selection": 1}
+EVERY_FIT = {**BOOTSTRAP_N, **TOP10_JOBS, "main_fit": 1, "cutoff": CUTOFFS, "shapley": 1,
+             "pareto": 1, "sensitivity": 1, **{k: 1 for k in FIGURE_JOBS
+                                                if k != "figure_data_over_time"}}
 EDITS = {
-    "bootstrap.n": ({"bootstrap": {"n": 5}}, {"headline": 1, **DOWNSTREAM_OF_ESTIMATES}),
+    "bootstrap.n": ({"bootstrap": {"n": 5}}, BOOTSTRAP_N),
     "bootstrap.seed": ({"bootstrap": {"seed": 3}},
-                       {"headline": 1, "sensitivity": 1, **DOWNSTREAM_OF_ESTIMATES}),
-    "sensitivity_draws": ({"sensitivity_draws": 5}, {"sensitivity": 1, "report": 1, "all": 1}),
-    "cross_validation.deltas": (
-        {"cross_validation": {"deltas": [0.0025, 0.01]}},
-        {"cross_validate": MODELS, "model_selection": 1, "headline": 1,
-         **DOWNSTREAM_OF_ESTIMATES}),
-    "seed": ({"seed": 1}, {"cross_validate": MODELS, "model_selection": 1, "headline": 1,
-                           "sensitivity": 1, **DOWNSTREAM_OF_ESTIMATES}),
-    "selection.per_paper_cap": (
-        {"selection": {"per_paper_cap": 4}},
-        {"preprocess": 1, "dataset_summary": 1, "cross_validate": MODELS, "model_selection": 1,
-         "headline": 1, "sensitivity": 1, **DOWNSTREAM_OF_ESTIMATES}),
+                       {**BOOTSTRAP_N, **TOP10_JOBS, "cutoff": CUTOFFS, "sensitivity": 1,
+                        "figure_cutoff_years": 1}),
+    "top10.draws": ({"top10": {"draws": 4}}, TOP10_JOBS),
+    "shapley.pairs": ({"shapley": {"pairs": [["RNN 2012", "GPT-2"]]}},
+                      {"shapley": 1, "estimates": 1, "figure_shapley": 1, **REPORT}),
+    "sensitivity_draws": ({"sensitivity_draws": 5}, {"sensitivity": 1, **REPORT}),
+    "cross_validation.deltas": ({"cross_validation": {"deltas": [0.0025, 0.01]}},
+                                {**CV, **TOP10_JOBS}),
+    "seed": ({"seed": 1}, {**CV, **EVERY_FIT}),
+    "selection.per_paper_cap": ({"selection": {"per_paper_cap": 4}},
+                                {"preprocess": 1, "dataset_summary": 1, **CV, **EVERY_FIT,
+                                 "figure_data_over_time": 1}),
+    "calibration.n_boot": ({"calibration": {"n_boot": 9}}, {}),  # not part of `all`
 }
 
 
@@ -161,8 +177,44 @@ def test_the_repository_workflow_lints_clean_and_plans_every_rule():
     jobs = planned_jobs(plan)
     config = yaml.safe_load((REPO / "workflow" / "config.yaml").read_text())
     assert jobs["cross_validate"] == len(config["cross_validation"]["models"])
-    assert {"validate", "preprocess", "dataset_summary", "model_selection", "headline",
-            "sensitivity", "report", "all", *FIGURE_JOBS} <= set(jobs)
+    assert {"validate", "preprocess", "dataset_summary", "model_selection", "main_fit",
+            "main_bootstrap", "paper_clustered", "transformer_gain", "shapley", "pareto",
+            "estimates", "sensitivity", "report", "all", *FIGURE_JOBS} <= set(jobs)
+    assert jobs["top10_member"] == config["top10"]["n_models"]
+    assert jobs["cutoff"] == len(config["cutoff_years"])
+    assert not any(rule.startswith("calibration") for rule in jobs)  # not in `all`
+    plan = subprocess.run(base + ["-n", "--forceall", "calibration"], cwd=REPO, env=env,
+                          capture_output=True, text=True)
+    assert plan.returncode == 0, plan.stderr
+    jobs = planned_jobs(plan)
+    study = config["calibration"]
+    chunks = -(-study["n_sim"] // study["chunk_size"])
+    assert study["n_sim"] >= 200 and study["n_boot"] >= 200
+    assert jobs["calibration_chunk"] == chunks * len(study["truths"]) * len(study["designs"])
+    assert {"calibration_truths", "calibration_merge", "figure_calibration",
+            "calibration_report"} <= set(jobs)
+
+
+def test_the_calibration_target_runs_end_to_end(tiny_run, tmp_path):
+    run = copy_run(tiny_run, tmp_path / "run")
+    done = snakemake(run, "--cores", "2", "calibration")
+    jobs = planned_jobs(done)
+    assert jobs["calibration_chunk"] == 4  # 1 truth × 2 designs × 2 chunks of 2 sets
+    assert "report" not in jobs and "main_bootstrap" not in jobs
+    table = pd.read_csv(run / "results" / "calibration.csv")
+    assert list(table.columns[:10]) == ["quantity", "design", "estimator", "method", "n_sim",
+                                        "n_boot", "coverage", "coverage_se", "median_width",
+                                        "relative_bias"]
+    assert set(table["quantity"]) == {"compute_doubling", "ceg_1e22", "ceg_1e25"}
+    assert set(table["design"]) == {"observed", "n60"}
+    assert (table["n_sim"] == 4).all() and (table["n_boot"] == 8).all()
+    assert table["coverage"].between(0, 1).all()
+    assert (run / "results" / "figures" / "calibration.png").stat().st_size > 5000
+    assert "## Calibration of the intervals" in (run / "results" / "calibration.md").read_text()
+    # asked for in the report, it becomes an input of the report
+    done = snakemake(run, "--cores", "2", "--config", "calibration={in_report: true}")
+    assert planned_jobs(done) == {"report": 1, "all": 1}
+    assert "| compute_doubling |" in (run / "results" / "report.md").read_text()
 
 
 def test_conda_environment_lists_the_package_dependencies():
