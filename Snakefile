@@ -1,11 +1,15 @@
-# Regenerates every result and figure: `snakemake --cores 8`. Configuration: workflow/config.yaml.
+# Regenerates every result and figure: `snakemake --cores 8`; the calibration study (slow, not
+# part of the default target): `snakemake --cores 8 calibration`. Configuration:
+# workflow/config.yaml, checked against workflow/schemas/config.schema.yaml before anything runs.
 configfile: "workflow/config.yaml"
 
+include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/selection.smk"
 include: "workflow/rules/estimates.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/appendices.smk"
+include: "workflow/rules/calibration.smk"
 
 rule all:
     input:
@@ -18,3 +22,4 @@ rule all:
         "results/appendices.json",
         expand("results/figures/appendix_{figure}.png", figure=APPENDIX_FIGURES),
         "results/report.md",
+    default_target: True

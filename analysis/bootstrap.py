@@ -33,12 +33,21 @@ def bootstrap(frame: pd.DataFrame, full: FitResult, n_draws: int, seed: int,
     return pd.DataFrame(rows)
 
 
+def interval_key(level: float) -> str:
+    """The key an interval at `level` is stored under: 0.95 -> 'ci95', 0.9 -> 'ci90'."""
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    return f"ci{100 * level:g}"
+
+
 def interval(values, level: float = 0.95) -> dict:
-    """Median and percentile interval, ignoring NaN; also the share of NaN draws."""
+    """Median and percentile interval at `level` (key from `interval_key`) of the finite
+    values, and how many there were (``n_valid``)."""
+    key = interval_key(level)
     arr = np.asarray(values, float)
     finite = arr[np.isfinite(arr)]
     if finite.size == 0:
-        return {"median": None, "ci95": [None, None], "n_valid": 0}
+        return {"median": None, key: [None, None], "n_valid": 0}
     lo, hi = np.percentile(finite, [50 * (1 - level), 50 * (1 + level)])
-    return {"median": float(np.median(finite)), "ci95": [float(lo), float(hi)],
+    return {"median": float(np.median(finite)), key: [float(lo), float(hi)],
             "n_valid": int(finite.size)}

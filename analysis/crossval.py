@@ -1,9 +1,10 @@
 """Model selection by cross-validation (docs/method.md §4).
 
-A seeded 20% of the analysis set is held out; on the other 80%, leave-one-out. Every fold
-starts from the same point, the multistart optimum of the 80% fit, so folds do not depend on
-their order; each fold is certified by its KKT residual and refitted from many starts when
-the certificate fails.
+A seeded 20% of the analysis set is held out; on the other 80%, leave-one-out. Each fold is
+polished by Newton from every distinct local optimum of the multistart fit on the 80% (never
+from the previous fold, so folds do not depend on their order), continues from the best of
+those, is certified by its KKT residual and escalates (L-BFGS-B, then a full multistart)
+only when the certificate fails (`fit_fold`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from .fitting import AugmentedScalingLaw, certified_refit, newton_polish, objective
 from .models import MODELS, ModelSpec, Normalizer, design, predict
@@ -20,6 +20,7 @@ from .models import MODELS, ModelSpec, Normalizer, design, predict
 
 def holdout_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices (leave-one-out part, held-out part); the held-out size is ceil(fraction·n)."""
+    from sklearn.model_selection import train_test_split  # slow import: only where used
     loo, held = train_test_split(np.arange(n), test_size=fraction, random_state=seed,
                                  shuffle=True)
     return np.sort(loo), np.sort(held)

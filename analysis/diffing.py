@@ -34,10 +34,17 @@ def _summaries(node, path: str, out: dict, depth: int = 0) -> None:
         out[path] = {"value": node}
 
 
+#: folder of the estimates' pieces, which results/estimates.json holds merged
+PIECES = "estimates"
+
+
 def headline_numbers(results: str | Path) -> dict[str, dict]:
-    """Interval summaries and top-level numbers of every JSON file under ``results``."""
+    """Interval summaries and top-level numbers of every JSON file under ``results`` (the
+    pieces under ``results/estimates/`` only through their merge, ``estimates.json``)."""
     out: dict[str, dict] = {}
     for path in sorted(Path(results).rglob("*.json")):
+        if path.relative_to(results).parts[0] == PIECES:
+            continue
         with open(path) as handle:
             _summaries(json.load(handle), path.relative_to(results).with_suffix("").as_posix(),
                        out)
@@ -59,9 +66,12 @@ def _describe(summary: dict | None) -> str:
         return "—"
     point = next((summary[k] for k in POINT_KEYS if k in summary), None)
     ci = next((summary[k] for k in summary if k.startswith("ci")), None)
-    text = _fmt(point)
+    # in an interval with defined draws, null is +inf (analysis/intervals.py)
+    unbounded = summary.get("n_defined", summary.get("n_valid")) and "median" in summary
+    read = (lambda x: math.inf if x is None else x) if unbounded else (lambda x: x)
+    text = _fmt(read(point))
     if isinstance(ci, (list, tuple)) and len(ci) == 2:
-        text += f" [{_fmt(ci[0])}, {_fmt(ci[1])}]"
+        text += f" [{_fmt(read(ci[0]))}, {_fmt(read(ci[1]))}]"
     defined = summary.get("n_defined", summary.get("n_valid"))
     if defined is not None:
         text += f" (n={defined})"

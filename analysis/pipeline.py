@@ -3,59 +3,28 @@
 from __future__ import annotations
 
 import json
-import math
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from .bootstrap import bootstrap, interval
+from .bootstrap import bootstrap
 from .crossval import cross_validate_model, rank_models
 from .fitting import AugmentedScalingLaw
+from .intervals import doubling_interval, doubling_months, percentile_interval
 from .models import CANDIDATES, MODELS, VARIANTS, ModelSpec
-from .preprocess import Selection, build_analysis_set, decimal_year
-from .quantities import (closed_form_doubling, numerical_doubling, pareto_frontier,
-                         shapley_shares, transformer_gain)
+from .pieces import TOP10_COLUMNS, write_csv, write_json
+from .preprocess import Selection, build_analysis_set, load_analysis_set
+from .quantities import (closed_form_doubling, closed_form_rates, numerical_rate,
+                         transformer_gain)
+from .results import ScalingLawResults, System
 from .schema import load_evaluations
-
-SIGNIFICANT = 10  # digits kept in results files, so reruns are byte-identical
-
-
-def load_config(path: str | Path) -> dict:
-    with open(path) as handle:
-        return yaml.safe_load(handle)
-
-
-def _clean(value):
-    """Round floats and make NaN/inf JSON-safe, recursively."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return None if not math.isfinite(value) else float(f"{value:.{SIGNIFICANT}g}")
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-def write_json(data: dict, path: str | Path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(_clean(data), indent=2, sort_keys=True) + "\n")
-
-
-def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, float_format=f"%.{SIGNIFICANT}g")
-
 
 # --- steps ---------------------------------------------------------------------------------
 
-def preprocess(raw_csv: str, config: dict, analysis_csv: str, exclusions_csv: str) -> None:
-    raw = load_evaluations(raw_csv)
-    analysis, exclusions = build_analysis_set(raw, Selection.from_config(config["selection"]))
+def preprocess(raw_csv: str, analysis_csv: str, exclusions_csv: str,
+               selection: Selection = Selection()) -> None:
+    analysis, exclusions = load_analysis_set(raw_csv, selection)
     write_csv(analysis, analysis_csv)
     write_csv(exclusions, exclusions_csv)
 
@@ -64,10 +33,10 @@ def read_analysis(path: str) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-def cross_validation(analysis_csv: str, model: int, config: dict, out_csv: str) -> None:
-    cv = config["cross_validation"]
-    scores = cross_validate_model(read_analysis(analysis_csv), model, cv["deltas"],
-                                  cv["holdout_fraction"], config["seed"], cv["random_starts"])
+def cross_validation(analysis_csv: str, out_csv: str, *, model: int, deltas: list[float],
+                     holdout_fraction: float, random_starts: int, seed: int) -> None:
+    scores = cross_validate_model(read_analysis(analysis_csv), model, deltas, holdout_fraction,
+                                  seed, random_starts)
     write_csv(scores, out_csv)
 
 
@@ -76,148 +45,168 @@ def merge_cross_validation(inputs: list[str], out_csv: str) -> None:
     write_csv(rank_models(scores, CANDIDATES), out_csv)
 
 
-def fit(frame: pd.DataFrame, spec: ModelSpec, delta: float, config: dict):
-    return AugmentedScalingLaw(spec, delta, config["fit"]["random_starts"],
-                               config["seed"]).fit(frame)
+@dataclass(frozen=True)
+class FitSettings:
+    """How every fit of a step searches: seeded random starts besides θ = 0 and the
+    heuristic point."""
+
+    random_starts: int = 16
+    seed: int = 0
+
+    def fit(self, frame: pd.DataFrame, spec: ModelSpec, delta: float):
+        return AugmentedScalingLaw(spec, delta, self.random_starts, self.seed).fit(frame)
 
 
-def _reference_systems(config: dict) -> dict[str, dict]:
-    systems = {}
-    for name, (params, tokens, date) in config["shapley"]["systems"].items():
-        year = float(decimal_year(pd.Series([pd.Timestamp(date)])).iloc[0])
-        systems[name] = {"params": float(params), "tokens": float(tokens), "year": year}
-    return systems
+DOUBLING_KEYS = ("compute", "parameters", "data")
 
 
-def _closed_form_draws(draws: pd.DataFrame, spec: ModelSpec, **shifts: str) -> pd.DataFrame:
-    """Closed-form doubling times of every draw; `shifts` adds a coefficient column to another
-    (e.g. alpha_year="alpha_year_post" for the slope after a cutoff)."""
+def closed_form_rate_draws(draws: pd.DataFrame, spec: ModelSpec, **shifts: str) -> pd.DataFrame:
+    """Closed-form growth rates (per year) of every draw; `shifts` adds a coefficient column
+    to another (e.g. alpha_year="alpha_year_post" for the slope after a cutoff)."""
     records = draws[spec.names].to_dict("records")
-    return pd.DataFrame([closed_form_doubling({**r, **{k: r[k] + r[v] for k, v in shifts.items()}})
-                         for r in records])
+    return pd.DataFrame([closed_form_rates({**r, **{k: r[k] + r[v] for k, v in shifts.items()}})
+                         for r in records], columns=list(DOUBLING_KEYS))
 
 
-def _draw_quantities(spec: ModelSpec, theta: np.ndarray, norm, config: dict) -> dict:
-    params = dict(zip(spec.names, theta))
-    out = closed_form_doubling(params)
-    doubling = config["doubling"]
-    out["compute_numerical"] = numerical_doubling(spec, theta, norm, doubling["year"],
-                                                  float(doubling["compute"]))
-    return out
+def _theta(draws: pd.DataFrame, spec: ModelSpec) -> np.ndarray:
+    return draws[spec.names].to_numpy(float)
 
 
-def headline(analysis_csv: str, selection_csv: str, config: dict, estimates_json: str,
-             draws_csv: str, progress: bool = True) -> None:
-    """Main fit, bootstrap, doubling times, top-10 aggregate, CEG, cutoffs, Shapley."""
+# --- the pieces of the estimates, one Snakemake rule each ----------------------------------
+
+def main_fit(analysis_csv: str, out_json: str, *, model: int, delta: float, random_starts: int,
+             seed: int) -> None:
+    """The preferred model's fit on the full analysis set (the point estimates)."""
     frame = read_analysis(analysis_csv)
-    pref = config["preferred"]
-    spec = MODELS[pref["model"]]
-    main = fit(frame, spec, pref["delta"], config)
-    boot_cfg = config["bootstrap"]
-    seed, n_boot = boot_cfg["seed"], boot_cfg["n"]
+    fit = FitSettings(random_starts, seed).fit(frame, MODELS[model], delta)
+    write_json({"main_model": fit.to_dict(), "n_evaluations": len(frame),
+                "n_transformer": int(frame["transformer"].sum())}, out_json)
 
-    draws = bootstrap(frame, main, n_boot, seed, "evaluation", progress)
-    per_draw = pd.DataFrame([_draw_quantities(spec, draws.loc[i, spec.names].to_numpy(float),
-                                              main.normalizer, config) for i in draws.index])
-    draws = pd.concat([draws, per_draw], axis=1)
-    clustered = bootstrap(frame, main, n_boot, seed, "paper", progress)
-    cluster_q = _closed_form_draws(clustered, spec)
-    write_csv(draws, draws_csv)
 
-    doubling = {key: interval(per_draw[key]) for key in
-                ("compute", "compute_numerical", "parameters", "data")}
-    doubling["top10_aggregate"], top10_detail = _top10(frame, selection_csv, config, progress)
-    table = {name: {"estimate": main.params[name], "se": float(draws[name].std(ddof=1)),
-                    **interval(draws[name])} for name in spec.names}
-    estimates = {
-        "main_model": main.to_dict(),
+def main_bootstrap(analysis_csv: str, out_json: str, draws_csv: str, *, model: int,
+                   delta: float, random_starts: int, seed: int, n: int, bootstrap_seed: int,
+                   doubling_year: float, doubling_compute: float, progress: bool = True) -> None:
+    """Bootstrap of the preferred model (resampled evaluations): the parameter table and
+    the doubling times (closed form and numerical), each interval from growth rates."""
+    frame = read_analysis(analysis_csv)
+    spec = MODELS[model]
+    fit = FitSettings(random_starts, seed).fit(frame, spec, delta)
+    draws = bootstrap(frame, fit, n, bootstrap_seed, "evaluation", progress)
+    rates = closed_form_rate_draws(draws, spec)
+    rates["compute_numerical"] = [numerical_rate(spec, theta, fit.normalizer, doubling_year,
+                                                 doubling_compute)
+                                  for theta in _theta(draws, spec)]
+    months = rates.apply(lambda column: column.map(doubling_months))
+    write_csv(pd.concat([draws, rates.add_prefix("rate_"), months], axis=1), draws_csv)
+    table = {name: {"estimate": fit.params[name], "se": float(draws[name].std(ddof=1)),
+                    **percentile_interval(draws[name])} for name in spec.names}
+    write_json({
         "parameter_table": table,
-        "bootstrap": {"n": n_boot, "seed": seed, "unit": "evaluation",
+        "bootstrap": {"n": n, "seed": bootstrap_seed, "unit": "evaluation",
                       "escalations": {"lbfgs": int((draws["refit"] == 1).sum()),
                                       "multistart": int((draws["refit"] == 2).sum())},
                       "share_alpha_plus_beta_year_negative":
                           float(((draws["alpha_year"] + draws["beta_year"]) < 0).mean())},
-        "doubling_time_months": doubling,
-        "doubling_time_months_paper_clustered": {
-            key: interval(cluster_q[key]) for key in ("compute", "parameters", "data")},
-        "top10": top10_detail,
-        "transformer_ceg": _transformer_gain(frame, config, progress),
-        "cutoff_years": _cutoffs(frame, config, progress),
-        "shapley": _shapley(spec, main, config),
-        "pareto": _pareto(spec, main, config),
-        "n_evaluations": len(frame),
-        "n_transformer": int(frame["transformer"].sum()),
-    }
-    write_json(estimates, estimates_json)
+        "doubling_time_months": {key: doubling_interval(rates[key]) for key in rates},
+    }, out_json)
 
 
-def _top10(frame: pd.DataFrame, selection_csv: str, config: dict, progress: bool):
-    cfg = config["top10"]
+def paper_clustered(analysis_csv: str, out_json: str, *, model: int, delta: float,
+                    random_starts: int, seed: int, n: int, bootstrap_seed: int,
+                    progress: bool = True) -> None:
+    """Closed-form doubling times with papers resampled instead of evaluations."""
+    frame = read_analysis(analysis_csv)
+    spec = MODELS[model]
+    fit = FitSettings(random_starts, seed).fit(frame, spec, delta)
+    rates = closed_form_rate_draws(bootstrap(frame, fit, n, bootstrap_seed, "paper", progress),
+                                   spec)
+    write_json({"doubling_time_months_paper_clustered":
+                    {key: doubling_interval(rates[key]) for key in DOUBLING_KEYS}}, out_json)
+
+
+def top10_member(analysis_csv: str, selection_csv: str, out_csv: str, *, rank: int,
+                 random_starts: int, seed: int, draws: int, bootstrap_seed: int,
+                 doubling_year: float, doubling_compute: float, progress: bool = True) -> None:
+    """Numerical compute-growth rate of each bootstrap draw of the candidate (model, δ) pair
+    ranked `rank` (1 = best) by LOOCV error; no rows when fewer pairs were scored."""
     table = pd.read_csv(selection_csv)
-    best = table[table["candidate"]].nsmallest(cfg["n_models"], "loocv_mse")
-    pooled, detail = [], []
-    for k, row in enumerate(best.itertuples()):
-        spec = MODELS[int(row.model)]
-        result = fit(frame, spec, float(row.delta), config)
-        draws = bootstrap(frame, result, cfg["draws"], config["bootstrap"]["seed"] + 1 + k,
-                          "evaluation", progress)
-        times = [numerical_doubling(spec, draws.loc[i, spec.names].to_numpy(float),
-                                    result.normalizer, config["doubling"]["year"],
-                                    float(config["doubling"]["compute"])) for i in draws.index]
-        pooled += times
-        detail.append({"model": int(row.model), "delta": float(row.delta),
-                       "loocv_mse": float(row.loocv_mse), **interval(times)})
-    return interval(pooled), detail
+    best = table[table["candidate"]].nsmallest(rank, "loocv_mse")
+    if len(best) < rank:
+        write_csv(pd.DataFrame(columns=TOP10_COLUMNS), out_csv)
+        return
+    row = best.iloc[rank - 1]
+    frame, spec = read_analysis(analysis_csv), MODELS[int(row["model"])]
+    fit = FitSettings(random_starts, seed).fit(frame, spec, float(row["delta"]))
+    resampled = bootstrap(frame, fit, draws, bootstrap_seed + rank, "evaluation", progress)
+    rates = [numerical_rate(spec, theta, fit.normalizer, doubling_year, doubling_compute)
+             for theta in _theta(resampled, spec)]
+    write_csv(pd.DataFrame({"rank": rank, "model": int(row["model"]), "delta": float(row["delta"]),
+                            "loocv_mse": float(row["loocv_mse"]), "draw": np.arange(draws),
+                            "rate": rates}, columns=TOP10_COLUMNS), out_csv)
 
 
-def _transformer_gain(frame: pd.DataFrame, config: dict, progress: bool) -> dict:
-    spec = VARIANTS["transformer_gain"]
-    result = fit(frame, spec, config["preferred"]["delta"], config)
-    draws = bootstrap(frame, result, config["bootstrap"]["n"], config["bootstrap"]["seed"],
-                      "evaluation", progress)
-    out = {"point_fit": result.params}
-    for compute in config["transformer_ceg"]["compute"]:
-        values = [transformer_gain(spec, draws.loc[i, spec.names].to_numpy(float),
-                                   result.normalizer, float(compute),
-                                   config["doubling"]["year"]) for i in draws.index]
-        gains, reductions = zip(*values)
-        out[f"{float(compute):.0e}".replace("+", "")] = {
-            **interval(gains), "loss_reduction": interval(reductions)}
-    return out
+def transformer_variant(analysis_csv: str, out_json: str, *, delta: float, random_starts: int,
+                        seed: int, n: int, bootstrap_seed: int, computes: list[float],
+                        year: float, progress: bool = True) -> None:
+    """Model 7 with the transformer multiplier: compute-equivalent gain and loss reduction
+    at each compute, with intervals over every draw (an infinite gain counts)."""
+    frame, spec = read_analysis(analysis_csv), VARIANTS["transformer_gain"]
+    fit = FitSettings(random_starts, seed).fit(frame, spec, delta)
+    thetas = _theta(bootstrap(frame, fit, n, bootstrap_seed, "evaluation", progress), spec)
+    out = {"point_fit": fit.params}
+    for compute in computes:
+        gains, reductions = zip(*(transformer_gain(spec, theta, fit.normalizer, float(compute),
+                                                   year) for theta in thetas))
+        point_gain, point_reduction = transformer_gain(spec, fit.theta, fit.normalizer,
+                                                       float(compute), year)
+        out[compute_label(compute)] = {**percentile_interval(gains), "point": point_gain,
+                                       "loss_reduction": {**percentile_interval(reductions),
+                                                          "point": point_reduction}}
+    write_json({"transformer_ceg": out}, out_json)
 
 
-def _cutoffs(frame: pd.DataFrame, config: dict, progress: bool) -> list[dict]:
-    rows = []
-    for cutoff in config["cutoff_years"]:
-        spec = VARIANTS["hinge"].with_cutoff(float(cutoff))
-        result = fit(frame, spec, config["preferred"]["delta"], config)
-        draws = bootstrap(frame, result, config["cutoff_draws"], config["bootstrap"]["seed"],
-                          "evaluation", progress)
-        before = _closed_form_draws(draws, spec)["compute"]
-        after = _closed_form_draws(draws, spec, alpha_year="alpha_year_post",
+def compute_label(compute: float) -> str:
+    """1e+25 -> '1e25', the key of a compute level in the results."""
+    return f"{float(compute):.0e}".replace("+", "")
+
+
+def cutoff(analysis_csv: str, out_json: str, *, year: float, delta: float, random_starts: int,
+           seed: int, draws: int, bootstrap_seed: int, progress: bool = True) -> None:
+    """Model 7 with hinge year terms at `year`: compute doubling before and after it."""
+    frame, spec = read_analysis(analysis_csv), VARIANTS["hinge"].with_cutoff(float(year))
+    fit = FitSettings(random_starts, seed).fit(frame, spec, delta)
+    resampled = bootstrap(frame, fit, draws, bootstrap_seed, "evaluation", progress)
+    before = closed_form_rate_draws(resampled, spec)["compute"]
+    after = closed_form_rate_draws(resampled, spec, alpha_year="alpha_year_post",
                                    beta_year="beta_year_post")["compute"]
-        rows.append({"cutoff": cutoff, "before": interval(before), "after": interval(after)})
-    return rows
+    write_json({"cutoff_years": [{"cutoff": year, "before": doubling_interval(before),
+                                  "after": doubling_interval(after)}]}, out_json)
 
 
-def _shapley(spec: ModelSpec, main, config: dict) -> dict:
-    systems = _reference_systems(config)
-    out = {}
-    for start, end in config["shapley"]["pairs"]:
-        out[f"{start} -> {end}"] = shapley_shares(spec, main.theta, main.normalizer,
-                                                  systems[start], systems[end])
-    return out
+def _main_fit(main_fit_json: str) -> ScalingLawResults:
+    with open(main_fit_json) as handle:
+        return ScalingLawResults.from_dict(json.load(handle)["main_model"])
 
 
-def _pareto(spec: ModelSpec, main, config: dict) -> dict:
-    cfg = config["pareto"]
-    grid = np.logspace(*cfg["log10_data_range"], cfg["points"])
-    out = {"tokens": grid.tolist(), "frontiers": {}}
-    for label, perplexity in cfg["targets"].items():
-        out["frontiers"][label] = {str(year): pareto_frontier(spec, main.theta, main.normalizer,
-                                                              perplexity, year, grid).tolist()
-                                   for year in cfg["years"]}
-    return out
+def shapley(main_fit_json: str, out_json: str, *, systems: dict[str, System],
+            pairs: list[tuple[str, str]]) -> None:
+    """Shapley shares of the predicted improvement between each pair of systems."""
+    unknown = {name for pair in pairs for name in pair} - set(systems)
+    if unknown:
+        raise ValueError(f"Shapley pairs name systems that are not defined: {sorted(unknown)}")
+    main = _main_fit(main_fit_json)
+    write_json({"shapley": {f"{start} -> {end}": main.shapley(systems[start], systems[end])
+                            for start, end in pairs}}, out_json)
+
+
+def pareto(main_fit_json: str, out_json: str, *, targets: dict[str, float], years: list[float],
+           log10_data_range: tuple[float, float], points: int) -> None:
+    """(D, N) frontiers reaching each target perplexity in each year."""
+    main = _main_fit(main_fit_json)
+    grid = np.logspace(*log10_data_range, points)
+    frontiers = {label: {str(year): main.pareto_frontier(perplexity, year, grid).tolist()
+                         for year in years} for label, perplexity in targets.items()}
+    write_json({"pareto": {"tokens": grid.tolist(), "frontiers": frontiers}}, out_json)
 
 
 SENSITIVITY_VARIANTS = {
@@ -225,28 +214,28 @@ SENSITIVITY_VARIANTS = {
     "without test-time adaptation": {"drop_test_time_adaptation": True},
     "without zero-shot": {"drop_zero_shot": True},
     "with uncertain rows": {"keep_uncertain": True},
-    "word-level only": {"levels": ["word"]},
-    "paper evidence only": {"evidence": ["paper"]},
+    "word-level only": {"levels": ("word",)},
+    "paper evidence only": {"evidence": ("paper",)},
     "extended past 2023": {"max_publication_date": None},
     "no per-paper cap": {"per_paper_cap": None},
     "reference-compatible perplexity": {"reference_compatible": True},
 }
 
 
-def sensitivity(raw_csv: str, config: dict, out_json: str, progress: bool = True) -> None:
-    """The preferred model on alternative selections of rows (docs/method.md §8, curation)."""
+def sensitivity(raw_csv: str, out_json: str, *, selection: Selection, model: int,
+                delta: float, random_starts: int, seed: int, draws: int, bootstrap_seed: int,
+                progress: bool = True) -> None:
+    """The preferred model on alternative selections of rows (docs/method.md §8, curation):
+    `selection` (the main one) with each change of `SENSITIVITY_VARIANTS`."""
     raw = load_evaluations(raw_csv)
-    pref, draws_n = config["preferred"], config["sensitivity_draws"]
-    spec = MODELS[pref["model"]]
+    settings, spec = FitSettings(random_starts, seed), MODELS[model]
     out = {}
     for label, change in SENSITIVITY_VARIANTS.items():
-        selection = Selection.from_config({**config["selection"], **change})
-        frame, _ = build_analysis_set(raw, selection)
-        result = fit(frame, spec, pref["delta"], config)
-        draws = bootstrap(frame, result, draws_n, config["bootstrap"]["seed"], "evaluation",
-                          progress)
-        times = _closed_form_draws(draws, spec)["compute"]
+        frame, _ = build_analysis_set(raw, replace(selection, **change))
+        result = settings.fit(frame, spec, delta)
+        resampled = bootstrap(frame, result, draws, bootstrap_seed, "evaluation", progress)
+        rates = closed_form_rate_draws(resampled, spec)["compute"]
         out[label] = {"n_evaluations": len(frame), "objective": result.objective,
                       "compute_doubling_point": closed_form_doubling(result.params)["compute"],
-                      "compute_doubling": interval(times)}
+                      "compute_doubling": doubling_interval(rates)}
     write_json(out, out_json)

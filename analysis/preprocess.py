@@ -28,14 +28,6 @@ class Selection:
     per_paper_cap: int | None = 3
     reference_compatible: bool = False
 
-    @classmethod
-    def from_config(cls, config: dict | None) -> "Selection":
-        config = dict(config or {})
-        for key in ("levels", "evidence"):
-            if config.get(key) is not None:
-                config[key] = tuple(config[key])
-        return cls(**config)
-
 
 def decimal_year(dates: pd.Series) -> pd.Series:
     """Year + (day_of_year - 1) / 365, the one date convention used everywhere."""
@@ -126,3 +118,11 @@ def build_analysis_set(raw: pd.DataFrame, selection: Selection = Selection()
     excluded = frame[reason.notna()].assign(reason=reason[reason.notna()])
     exclusions = excluded[["line", "system", "benchmark", "reference", "perplexity", "reason"]]
     return analysis, exclusions.reset_index(drop=True)
+
+
+def load_analysis_set(raw_csv: str, selection: Selection = Selection()
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Validate the raw CSV (raising `InvalidDataset` listing every problem) and return
+    (analysis set, exclusions) under `selection`."""
+    from .schema import load_evaluations  # pandera: loaded only by the steps that validate
+    return build_analysis_set(load_evaluations(raw_csv), selection)

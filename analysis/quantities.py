@@ -9,10 +9,9 @@ import math
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 
+from .intervals import LN2, doubling_months
 from .models import ModelSpec, Normalizer, design, _link
 
-MONTHS = 12.0
-LN2 = math.log(2.0)
 
 
 def point(year: float, params: float, tokens: float, benchmark: str = "wt103",
@@ -38,18 +37,22 @@ def predict_point(spec: ModelSpec, theta: np.ndarray, norm: Normalizer, **kwargs
     return predict_split(spec, theta, norm, inputs, inputs)
 
 
-def closed_form_doubling(params: dict[str, float]) -> dict[str, float]:
-    """Doubling times in months of effective parameters, data and compute.
-
-    T_N = ln2·α_N/α_year, T_D = ln2·β_D/β_year, T_C = 1/(1/T_N + 1/T_D); a missing year
-    term means no progress (infinite doubling time); a zero exponent gives inf or NaN,
-    which the interval summaries count as non-finite draws."""
+def closed_form_rates(params: dict[str, float]) -> dict[str, float]:
+    """Growth rates per year (natural log) of effective parameters, data and compute:
+    r_N = α_year/α_N, r_D = β_year/β_D, r_C = r_N + r_D (= ln2 / doubling time). A missing
+    year term means no progress (rate 0); a zero exponent gives ±inf or NaN (undefined)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        rate_n = np.float64(params.get("alpha_year", 0.0)) / (LN2 * np.float64(params["alpha_N"]))
-        rate_d = np.float64(params.get("beta_year", 0.0)) / (LN2 * np.float64(params["beta_D"]))
-        t_n, t_d, t_c = 1.0 / rate_n, 1.0 / rate_d, 1.0 / (rate_n + rate_d)
-    return {"parameters": float(t_n * MONTHS), "data": float(t_d * MONTHS),
-            "compute": float(t_c * MONTHS)}
+        rate_n = np.float64(params.get("alpha_year", 0.0)) / np.float64(params["alpha_N"])
+        rate_d = np.float64(params.get("beta_year", 0.0)) / np.float64(params["beta_D"])
+        rate_c = rate_n + rate_d
+    return {"parameters": float(rate_n), "data": float(rate_d), "compute": float(rate_c)}
+
+
+def closed_form_doubling(params: dict[str, float]) -> dict[str, float]:
+    """Doubling times in months of effective parameters, data and compute,
+    T = ln2/r of the rates of `closed_form_rates` (T_C = 1/(1/T_N + 1/T_D)); +∞ where the
+    rate is not positive (the quantity never doubles)."""
+    return {key: doubling_months(rate) for key, rate in closed_form_rates(params).items()}
 
 
 def optimal_allocation(spec: ModelSpec, theta: np.ndarray, norm: Normalizer, compute: float,
@@ -67,20 +70,72 @@ def optimal_allocation(spec: ModelSpec, theta: np.ndarray, norm: Normalizer, com
     return n, compute / (6 * n), float(best.fun)
 
 
-def numerical_doubling(spec: ModelSpec, theta: np.ndarray, norm: Normalizer,
-                       year: float = 2023.0, compute: float = 1e25, benchmark: str = "wt103",
-                       transformer: int = 1, horizon: float = 60.0) -> float:
-    """Months Δ such that the C-optimal model at year+Δ matches the 2C-optimal loss at year."""
+#: first step (years) of the outward search for the numerical doubling time, its growth
+#: factor, and how far (years) it looks
+FIRST_STEP, STEP_GROWTH, HORIZON = 1.0 / 12.0, 2.0, 100.0
+
+
+def root_nearest_zero(gap, horizon: float = HORIZON, first_step: float = FIRST_STEP,
+                      growth: float = STEP_GROWTH) -> float:
+    """A root of `gap` near Δ = 0: step outward on both sides (±first_step, ±first_step·growth,
+    … up to ±horizon) until the sign differs from gap(0), then bracket the root (Brent).
+    When both sides change sign at the same step, the root closer to 0 wins. NaN when
+    no sign change is found within the horizon. A non-monotone `gap` (a negative year
+    coefficient) is no obstacle as long as it changes sign."""
+    at_zero = gap(0.0)
+    if at_zero == 0:
+        return 0.0
+    if not math.isfinite(at_zero):
+        return math.nan
+    inner = {1.0: 0.0, -1.0: 0.0}
+    step = first_step
+    while True:
+        step = min(step, horizon)
+        roots = []
+        for side in (1.0, -1.0):
+            outer = side * step
+            value = gap(outer)
+            if not math.isfinite(value):
+                continue
+            if np.sign(value) != np.sign(at_zero):
+                lo, hi = sorted((inner[side], outer))
+                roots.append(brentq(gap, lo, hi, xtol=1e-10))
+            inner[side] = outer
+        if roots:
+            return min(roots, key=abs)
+        if step >= horizon:
+            return math.nan
+        step *= growth
+
+
+def numerical_rate(spec: ModelSpec, theta: np.ndarray, norm: Normalizer, year: float = 2023.0,
+                   compute: float = 1e25, benchmark: str = "wt103", transformer: int = 1,
+                   horizon: float = HORIZON) -> float:
+    """Growth rate per year of effective compute found numerically (docs/method.md §5,
+    Appendix G): ln2/Δ, where Δ (years) is the shift in time at which the C-optimal model
+    matches the 2C-optimal loss at `year`, found from Δ = 0 outward (`root_nearest_zero`).
+    A root at Δ < 0 (algorithms getting worse) gives a negative rate; no root within
+    `horizon` years gives rate 0 (effective compute does not double within the horizon);
+    NaN (undefined) when doubling the compute does not change the predicted loss."""
     n, d, _ = optimal_allocation(spec, theta, norm, compute, year, benchmark, transformer)
     _, _, target = optimal_allocation(spec, theta, norm, 2 * compute, year, benchmark, transformer)
 
     def gap(delta: float) -> float:
         return predict_point(spec, theta, norm, year=year + delta, params=n, tokens=d,
                              benchmark=benchmark, transformer=transformer) - target
-    lo, hi = -horizon, horizon
-    if np.sign(gap(lo)) == np.sign(gap(hi)):
-        return math.nan
-    return brentq(gap, lo, hi, xtol=1e-10) * MONTHS
+    root = root_nearest_zero(gap, horizon)
+    if math.isnan(root):
+        return 0.0
+    return math.nan if root == 0 else LN2 / root
+
+
+def numerical_doubling(spec: ModelSpec, theta: np.ndarray, norm: Normalizer,
+                       year: float = 2023.0, compute: float = 1e25, benchmark: str = "wt103",
+                       transformer: int = 1, horizon: float = HORIZON) -> float:
+    """Months Δ such that the C-optimal model at year+Δ matches the 2C-optimal loss at year
+    (the doubling time of `numerical_rate`; +∞ when the rate is not positive)."""
+    return doubling_months(numerical_rate(spec, theta, norm, year, compute, benchmark,
+                                          transformer, horizon))
 
 
 def transformer_gain(spec: ModelSpec, theta: np.ndarray, norm: Normalizer, compute: float,

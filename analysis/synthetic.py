@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .models import ModelSpec, Normalizer, design, predict
+from .models import MODELS, ModelSpec, Normalizer, design, predict
 
 #: model 7 coefficients of the paper's reference fit (docs/method.md §5)
 REFERENCE_MODEL7 = {
@@ -48,6 +48,47 @@ def simulate(spec: ModelSpec, theta: dict[str, float] | np.ndarray, n: int = 231
     frame["log_ppl"] = mean + noise * rng.standard_normal(n)
     frame["perplexity"] = np.exp(frame["log_ppl"])
     return frame
+
+
+def raw_evaluations(n: int = 48, seed: int = 0) -> pd.DataFrame:
+    """A raw table in the schema of data/raw/evaluations.csv, drawn from model 7 with the
+    reference coefficients, for running the whole workflow on a small input. Besides
+    plain rows it holds one of each kind the selection acts on: excluded by the curator,
+    uncertain, zero-shot, test-time adaptation, published after 2023, a token-level and
+    a leaderboard perplexity, and a paper with four evaluations (the cap keeps three)."""
+    frame = simulate(MODELS[7], REFERENCE_MODEL7, n=n, noise=0.05, seed=seed)
+    year = np.floor(frame["year"]).astype(int)
+    day = np.floor((frame["year"] - year) * 365).astype(int)
+    dates = pd.to_datetime(year.astype(str) + "-01-01") + pd.to_timedelta(day, unit="D")
+    flags = {name: np.zeros(n, bool) for name in ("uncertain", "zero_shot",
+                                                  "test_time_adaptation", "excluded")}
+    for k, name in enumerate(flags):
+        flags[name][6 + 5 * k] = True
+    dates.iloc[-1] = pd.Timestamp("2024-03-01")
+    reference = frame["reference"].copy()
+    reference.iloc[[0, 1, 2, 3]] = "paper-0"  # one paper with four evaluations
+    return pd.DataFrame({
+        "system": frame["system"], "benchmark": frame["benchmark"],
+        "perplexity": np.exp(frame["log_ppl"]).round(4),
+        "perplexity_level": np.where(np.arange(n) % 11 == 7, "token", "word"),
+        "evidence": np.where(np.arange(n) % 7 == 5, "leaderboard", "paper"),
+        "params": frame["params"].map(lambda v: float(f"{v:.3g}")),
+        "tokens": frame["tokens"], "epochs": None,
+        "publication_date": dates.dt.strftime("%Y-%m-%d"), "reference": reference,
+        "source": [f"arXiv:{2000 + i:04d}.{i:05d}" for i in range(n)],
+        "source_location": "Table 1", "params_source": None, "tokens_source": None,
+        "architecture": np.where(frame["transformer"] == 1, "transformer", "lstm"),
+        "zero_shot": _words(flags["zero_shot"]),
+        "test_time_adaptation": _words(flags["test_time_adaptation"]),
+        "vocab_size": frame["vocab_size"], "tokenizer": None, "training_compute": None,
+        "uncertain": _words(flags["uncertain"]), "include": _words(~flags["excluded"]),
+        "outlier": "false",
+        "notes": np.where(flags["excluded"], "synthetic: excluded by the curator", "synthetic"),
+    })
+
+
+def _words(flags: np.ndarray) -> list[str]:
+    return ["true" if flag else "false" for flag in flags]
 
 
 def chinchilla_points(law, n: int = 250, noise: float = 0.02, seed: int = 0,

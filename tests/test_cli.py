@@ -5,14 +5,14 @@ import shutil
 from analysis.cli import main
 
 
-def test_validate_ok(capsys):
-    assert main(["validate", "tests/data/valid.csv"]) == 0
+def test_validate_ok(valid_csv, capsys):
+    assert main(["validate", str(valid_csv)]) == 0
     assert capsys.readouterr().out.startswith("ok")
 
 
-def test_validate_names_line_and_column_of_unit_slip(tmp_path, capsys):
+def test_validate_names_line_and_column_of_unit_slip(valid_csv, tmp_path, capsys):
     path = tmp_path / "evaluations.csv"
-    shutil.copy("tests/data/valid.csv", path)
+    shutil.copy(valid_csv, path)
     with open(path, "a") as handle:
         handle.write("Bad GPT,wt103,17.0,token,paper,1.5B,4e10,,2020-02-02,Bad paper,arXiv:2002.00003,"
                      "Table 1,,,transformer,true,false,,,,false,true,false,\n")
@@ -27,5 +27,7 @@ def test_help_lists_the_steps(capsys):
     except SystemExit as stop:
         assert stop.code == 0
     out = capsys.readouterr().out
-    for command in ("validate", "preprocess", "cv", "headline", "figure", "report", "summary"):
+    for command in ("validate", "preprocess", "cv", "main-fit", "bootstrap", "paper-clustered",
+                    "top10-member", "transformer-gain", "cutoff", "shapley", "pareto",
+                    "merge-estimates", "calibration-chunk", "figure", "report", "summary"):
         assert command in out

@@ -14,10 +14,13 @@ def checkout(root: Path, compute_median: float, edit_rows=None) -> Path:
     (root / "data" / "raw").mkdir(parents=True)
     estimates = {"n_evaluations": 4,
                  "doubling_time_months": {"compute": {"median": compute_median,
-                                                      "ci95": [4.0, float("inf")],
+                                                      "ci95": [4.0, None],  # +inf
                                                       "n_defined": 990, "n_draws": 1000}},
                  "pareto": {"tokens": [1.0, 2.0]}}
     (root / "results" / "estimates.json").write_text(json.dumps(estimates))
+    (root / "results" / "estimates").mkdir()  # a piece, held merged in estimates.json
+    (root / "results" / "estimates" / "main_fit.json").write_text(
+        json.dumps({"n_evaluations": 4}))
     text = VALID.read_text()
     (root / "data" / "raw" / "evaluations.csv").write_text(edit_rows(text) if edit_rows else text)
     return root / "results"
@@ -31,6 +34,7 @@ def test_diff_reports_changed_numbers_and_rows(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| estimates/doubling_time_months/compute | 8 [4, ∞] (n=990) | 9.5 [4, ∞] (n=990) | yes |" in out
     assert "| estimates/n_evaluations | 4 | 4 |  |" in out
+    assert "main_fit" not in out  # pieces are compared through their merge only
     assert "pareto" not in out  # lists are not headline numbers
     assert "1 rows added, 1 removed, 1 changed." in out
     assert "| changed | Fictional LSTM | ptb | A fictional paper | perplexity: 80.5 → 81.5 |" in out

@@ -53,11 +53,10 @@ def test_model7_recovers_known_parameters():
 
 
 @pytest.mark.parametrize("model_id", CANDIDATES)
-def test_each_candidate_recovers_its_own_predictions(model_id):
+def test_each_candidate_recovers_its_own_predictions(model_id, synthetic):
     spec = MODELS[model_id]
-    truth = np.full(spec.n_params, 0.0)
-    base = AugmentedScalingLaw(spec, 0.0, n_random_starts=0).fit(
-        simulate(MODELS[7], REFERENCE_MODEL7, n=300, noise=0.0, seed=2)).theta
+    exact = synthetic("model7_exact")
+    base = AugmentedScalingLaw(spec, 0.0, n_random_starts=0).fit(exact).theta
     frame = simulate(spec, base, n=300, noise=0.001, seed=9)
     fit = AugmentedScalingLaw(spec, 0.0, n_random_starts=2).fit(frame)
     # predictions (identified even where single coefficients are not) match the truth
@@ -67,9 +66,9 @@ def test_each_candidate_recovers_its_own_predictions(model_id):
     assert fit.mse < 2.5e-6
 
 
-def test_multistart_escapes_a_local_minimum_that_stops_a_single_start():
+def test_multistart_escapes_a_local_minimum_that_stops_a_single_start(synthetic):
     # on this synthetic set, starts converge to two distinct local minima (seen in development)
-    frame = simulate(MODELS[7], REFERENCE_MODEL7, n=231, noise=0.2, seed=1)
+    frame = synthetic("model7_two_minima")
     spec, delta = MODELS[7], 0.0025
     des = design(frame, spec, Normalizer.of(frame))
     y = frame["log_ppl"].to_numpy()
@@ -84,8 +83,8 @@ def test_multistart_escapes_a_local_minimum_that_stops_a_single_start():
     assert fit.objective <= plain + 1e-12
 
 
-def test_seeded_fit_is_deterministic():
-    frame = simulate(MODELS[7], REFERENCE_MODEL7, n=120, noise=0.1, seed=4)
+def test_seeded_fit_is_deterministic(synthetic):
+    frame = synthetic("model7_noisy")
     a = AugmentedScalingLaw(MODELS[7], 0.0025, n_random_starts=3, seed=11).fit(frame)
     b = AugmentedScalingLaw(MODELS[7], 0.0025, n_random_starts=3, seed=11).fit(frame)
     assert np.array_equal(a.theta, b.theta)

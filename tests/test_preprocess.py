@@ -1,4 +1,4 @@
-"""Filters, derived columns and the per-paper cap of METHOD.md §1."""
+"""Filters, derived columns and the per-paper cap of docs/method.md §1."""
 
 import numpy as np
 import pandas as pd

@@ -1,11 +1,13 @@
 """Every class of bad row is refused with the row's line, the column and the expectation."""
 
-import pandas as pd
+from pathlib import Path
+
 import pytest
 
 from analysis.schema import read_raw, validate_csv, validate_frame
 
-FIXTURE = "tests/data/valid.csv"
+TESTS = Path(__file__).resolve().parent
+FIXTURE = TESTS / "data" / "valid.csv"
 
 
 def problems_after(edit):
@@ -94,5 +96,5 @@ def test_all_problems_reported_at_once():
 
 
 def test_repository_dataset_is_valid():
-    _, problems = validate_csv("data/raw/evaluations.csv")
+    _, problems = validate_csv(TESTS.parent / "data" / "raw" / "evaluations.csv")
     assert problems == []

@@ -1,8 +1,11 @@
 # Validation comes first: an invalid table stops the pipeline before anything else runs.
+# Its problems are shown on the terminal as well as written to the log.
 rule validate:
     input: config["raw"]
     output: "results/validation.txt"
-    shell: "algoprogress validate {input} > {output}"
+    log: "logs/validate.log"
+    conda: "../envs/algoprogress.yaml"
+    shell: "python -m analysis validate {input} 2>&1 > {output} | tee {log}"
 
 rule preprocess:
     input:
@@ -11,9 +14,13 @@ rule preprocess:
     output:
         analysis="data/processed/analysis_set.csv",
         exclusions="data/processed/exclusions.csv",
+    params:
+        selection=cli(**config["selection"]),
+    log: "logs/preprocess.log"
+    conda: "../envs/algoprogress.yaml"
     shell:
-        "algoprogress preprocess --raw {input.raw} --analysis {output.analysis} "
-        "--exclusions {output.exclusions}"
+        "python -m analysis preprocess --raw {input.raw} --analysis {output.analysis} "
+        "--exclusions {output.exclusions} {params.selection} 2> {log}"
 
 rule dataset_summary:
     input:
@@ -23,6 +30,8 @@ rule dataset_summary:
         summary="results/dataset_summary.md",
         figure=report("results/figures/dataset_over_time.png",
                       caption="../report/dataset_over_time.rst", category="Data"),
+    log: "logs/dataset_summary.log"
+    conda: "../envs/algoprogress.yaml"
     shell:
-        "algoprogress summary --raw {input.raw} --exclusions {input.exclusions} "
-        "--out {output.summary} --figure {output.figure}"
+        "python -m analysis summary --raw {input.raw} --exclusions {input.exclusions} "
+        "--out {output.summary} --figure {output.figure} 2> {log}"

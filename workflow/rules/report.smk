@@ -7,9 +7,16 @@ rule report:
         estimates="results/estimates.json",
         sensitivity="results/sensitivity.json",
         appendices="results/appendices.json",
+        # the calibration study only when asked for: it is not part of a default run
+        calibration="results/calibration.csv" if config["calibration"]["in_report"] else [],
     output: "results/report.md"
+    params:
+        calibration=lambda wildcards, input: (f"--calibration {input.calibration}"
+                                              if input.calibration else ""),
+    log: "logs/report.log"
+    conda: "../envs/algoprogress.yaml"
     shell:
-        "algoprogress report --raw {input.raw} --analysis {input.analysis} "
+        "python -m analysis report --raw {input.raw} --analysis {input.analysis} "
         "--exclusions {input.exclusions} --selection {input.selection} "
         "--estimates {input.estimates} --sensitivity {input.sensitivity} "
-        "--appendices {input.appendices} --out {output}"
+        "--appendices {input.appendices} {params.calibration} --out {output} 2> {log}"
