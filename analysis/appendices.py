@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from .appendix_fits import summary
 from .fitting import FitResult
+from .intervals import percentile_interval
 from .models import ModelSpec, design
 from .quantities import point
 from .scaling import CHINCHILLA, KAPLAN, ChinchillaLaw, gain_of_allocation, kaplan_vs_chinchilla_gain
@@ -134,7 +134,7 @@ def scaling_law_gains(compute_range: tuple[float, float], points: int,
 def parameter_table(result: FitResult, draws: pd.DataFrame) -> dict:
     """Estimate, bootstrap SE and percentile interval of every coefficient."""
     return {name: {"estimate": result.params[name], "se": float(draws[name].std(ddof=1)),
-                   **summary(draws[name])} for name in result.spec.names}
+                   **percentile_interval(draws[name])} for name in result.spec.names}
 
 
 def as_chinchilla(spec: ModelSpec, theta: np.ndarray, norm, year: float,

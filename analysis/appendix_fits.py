@@ -1,5 +1,5 @@
-"""Robustness appendices that refit a variant of the model family (docs/method.md §8), each with
-a bootstrap of evaluations:
+"""Robustness appendices that refit a variant of the model family (docs/method.md §8), each
+with a bootstrap of evaluations:
 
 - D: the transformer's compute-equivalent gain for each of the top-10 (model, δ) pairs;
 - E: vocabulary size, model 7 + γ·ln V (rows that report V; V imputed per benchmark);
@@ -9,8 +9,9 @@ a bootstrap of evaluations:
 - the reference-compatible options: the integer-year dummy at cutoff years beside our
   continuous hinge, and the top-10 pool with the reference's unequal weights.
 
-A variant with fewer than `MIN_ROWS_PER_COEFFICIENT` rows per coefficient is reported as
-"not enough rows" rather than fitted.
+Doubling times are intervals on the rate scale (`intervals.doubling_interval`). A variant
+with fewer than `MIN_ROWS_PER_COEFFICIENT` rows per coefficient is reported as "not enough
+rows" rather than fitted.
 """
 
 from __future__ import annotations
@@ -20,20 +21,17 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from .bootstrap import bootstrap, interval
-from .fitting import AugmentedScalingLaw, FitResult
+from .bootstrap import bootstrap
+from .intervals import doubling_interval, percentile_interval
 from .models import EXTRAS, MODELS, VARIANTS, Coefficient, ModelSpec
-from .quantities import LN2, MONTHS, numerical_doubling, transformer_gain
+from .pipeline import FitSettings, closed_form_rate_draws
+from .quantities import closed_form_doubling, numerical_rate, transformer_gain
 
 MIN_ROWS_PER_COEFFICIENT = 2
 #: models whose year terms differ by benchmark: the reference pooled one draw per benchmark
 PER_BENCHMARK_YEAR = (4, 5, 6, 10, 11)
 BENCHMARKS = ("wt103", "ptb", "wt2")
-
-
-def fit(frame: pd.DataFrame, spec: ModelSpec, delta: float, config: dict) -> FitResult:
-    return AugmentedScalingLaw(spec, delta, config["fit"]["random_starts"],
-                               config["seed"]).fit(frame)
+DOUBLING_KEYS = ("compute", "parameters", "data")
 
 
 def not_enough_rows(frame: pd.DataFrame, spec: ModelSpec) -> str | None:
@@ -44,73 +42,32 @@ def not_enough_rows(frame: pd.DataFrame, spec: ModelSpec) -> str | None:
     return None
 
 
-# --- adapters: the shared bootstrap and interval summaries ------------------------------------
-
-def draws_of(frame: pd.DataFrame, result: FitResult, n_draws: int, seed: int,
-             unit: str = "evaluation", progress: bool = False) -> pd.DataFrame:
-    """Coefficient draws of `result` refitted on `n_draws` seeded resamples."""
-    return bootstrap(frame, result, n_draws, seed, unit, progress)
-
-
-def summary(values) -> dict:
-    """Median and 95% percentile interval of draws, with how many were finite."""
-    return {**interval(values), "n_draws": int(np.size(values))}
+def doubling_summary(draws: pd.DataFrame, spec: ModelSpec, point: dict[str, float],
+                     **shifts: str) -> dict:
+    """Closed-form doubling times (months) of a fit and its draws: the point fit's, and the
+    interval from the draws' growth rates; `shifts` as in `closed_form_rate_draws`."""
+    rates = closed_form_rate_draws(draws, spec, **shifts)
+    shifted = {**point, **{k: point[k] + point[v] for k, v in shifts.items()}}
+    at_point = closed_form_doubling(shifted)
+    return {key: {"point": at_point[key], **doubling_interval(rates[key])}
+            for key in DOUBLING_KEYS}
 
 
-def growth_rates(coefficients: pd.DataFrame, **shifts: str) -> pd.DataFrame:
-    """Doublings per year of effective parameters (α_year/(ln2·α_N)), data and compute (their
-    sum), one row per row of `coefficients`; a missing year term is no progress. `shifts`
-    adds one coefficient to another first (alpha_year="alpha_year_post": after a cutoff)."""
-    table = coefficients.copy()
-    for target, extra in shifts.items():
-        table[target] = table[target] + table[extra]
-    zero = pd.Series(0.0, index=table.index)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate_n = table.get("alpha_year", zero) / (LN2 * table["alpha_N"])
-        rate_d = table.get("beta_year", zero) / (LN2 * table["beta_D"])
-    return pd.DataFrame({"parameters": rate_n, "data": rate_d, "compute": rate_n + rate_d})
-
-
-def doubling_summary(draws: pd.DataFrame, point: dict[str, float], **shifts: str) -> dict:
-    """Doubling times in months built on growth rates (docs/method.md §3): percentiles of the
-    rate, inverted; a rate interval reaching 0 leaves the doubling time unbounded (None)."""
-    rates = growth_rates(draws, **shifts)
-    point_rates = growth_rates(pd.DataFrame([point]), **shifts).iloc[0]
-    out = {}
-    for key in ("compute", "parameters", "data"):
-        values = rates[key].to_numpy(float)
-        finite = values[np.isfinite(values)]
-        entry = {"point": _months(point_rates[key]), "n_valid": int(finite.size),
-                 "n_draws": len(values)}
-        if finite.size:
-            lo, med, hi = np.percentile(finite, [2.5, 50, 97.5])
-            entry.update({"median": _months(med), "ci95": [_months(hi), _months(lo)],
-                          "rate_per_year": {"median": float(med), "ci95": [float(lo), float(hi)]},
-                          "bounded": bool(lo > 0)})
-        out[key] = entry
-    return out
-
-
-def _months(rate: float) -> float | None:
-    """12/rate for a positive rate; None (no finite doubling time) otherwise."""
-    return float(MONTHS / rate) if np.isfinite(rate) and rate > 0 else None
-
-
-def variant(frame: pd.DataFrame, spec: ModelSpec, config: dict, n_draws: int, seed: int,
-            progress: bool = False, keep: tuple[str, ...] = ()) -> dict:
+def variant(frame: pd.DataFrame, spec: ModelSpec, settings: FitSettings, delta: float,
+            n_draws: int, seed: int, keep: tuple[str, ...] = (), progress: bool = False) -> dict:
     """Fit a variant, bootstrap it, and summarise: point fit, doubling times (point and
     interval) and the intervals of the coefficients named in `keep`."""
-    delta = config["preferred"]["delta"]
     reason = not_enough_rows(frame, spec)
     out = {"model": spec.label, "n_evaluations": len(frame), "delta": delta}
     if reason:
         return {**out, "status": reason}
-    result = fit(frame, spec, delta, config)
-    draws = draws_of(frame, result, n_draws, seed, progress=progress)
+    result = settings.fit(frame, spec, delta)
+    draws = bootstrap(frame, result, n_draws, seed, "evaluation", progress)
     return {**out, "status": "ok", "objective": result.objective, "params": result.params,
             "optimality": result.to_dict()["optimality"], "draws": n_draws,
-            "doubling_time_months": doubling_summary(draws, result.params),
-            "coefficients": {k: {"point": result.params[k], **summary(draws[k])} for k in keep}}
+            "doubling_time_months": doubling_summary(draws, spec, result.params),
+            "coefficients": {k: {"point": result.params[k], **percentile_interval(draws[k])}
+                             for k in keep}}
 
 
 # --- D: transformer gain across the top-10 models --------------------------------------------------
@@ -125,12 +82,13 @@ def top_pairs(selection: pd.DataFrame, n_models: int) -> pd.DataFrame:
     return selection[selection["candidate"]].nsmallest(n_models, "loocv_mse")
 
 
-def transformer_gain_top10(frame: pd.DataFrame, selection: pd.DataFrame, config: dict,
-                           n_draws: int, compute: float, progress: bool = False) -> list[dict]:
-    """CEG of the transformer at `compute` FLOP (N = D) for each top-10 (model, δ) pair."""
+def transformer_gain_top10(frame: pd.DataFrame, selection: pd.DataFrame, settings: FitSettings,
+                           *, n_models: int, n_draws: int, seed: int, compute: float,
+                           year: float, progress: bool = False) -> list[dict]:
+    """CEG of the transformer at `compute` FLOP (N = D) for each top (model, δ) pair; every
+    draw counts in the interval (an infinite gain too)."""
     rows = []
-    seed = config["bootstrap"]["seed"]
-    for k, pair in enumerate(top_pairs(selection, config["top10"]["n_models"]).itertuples()):
+    for k, pair in enumerate(top_pairs(selection, n_models).itertuples()):
         spec = with_transformer(MODELS[int(pair.model)])
         entry = {"model": int(pair.model), "delta": float(pair.delta),
                  "loocv_mse": float(pair.loocv_mse)}
@@ -138,32 +96,32 @@ def transformer_gain_top10(frame: pd.DataFrame, selection: pd.DataFrame, config:
         if reason:
             rows.append({**entry, "status": reason})
             continue
-        result = fit(frame, spec, float(pair.delta), config)
-        draws = draws_of(frame, result, n_draws, seed + 1 + k, progress=progress)
-        gains = [transformer_gain(spec, draws.loc[i, spec.names].to_numpy(float),
-                                  result.normalizer, compute)
-                 for i in draws.index]
+        result = settings.fit(frame, spec, float(pair.delta))
+        draws = bootstrap(frame, result, n_draws, seed + 1 + k, "evaluation", progress)
+        gains = [transformer_gain(spec, theta, result.normalizer, compute, year)
+                 for theta in draws[spec.names].to_numpy(float)]
         ceg, reduction = (np.array(v, float) for v in zip(*gains))
         point_ceg, point_reduction = transformer_gain(spec, result.theta, result.normalizer,
-                                                      compute)
+                                                      compute, year)
         rows.append({**entry, "status": "ok", "compute": compute, "draws": n_draws,
-                     "ceg": {"point": point_ceg, **summary(ceg),
+                     "ceg": {"point": point_ceg, **percentile_interval(ceg),
                              "n_infinite": int(np.isinf(ceg).sum())},
-                     "loss_reduction": {"point": point_reduction, **summary(reduction)}})
+                     "loss_reduction": {"point": point_reduction,
+                                        **percentile_interval(reduction)}})
     return rows
 
 
 # --- E: vocabulary --------------------------------------------------------------------------------
 
-def vocabulary(frame: pd.DataFrame, config: dict, imputed: dict[str, float], n_draws: int,
-               progress: bool = False) -> dict:
+def vocabulary(frame: pd.DataFrame, settings: FitSettings, *, delta: float, n_draws: int,
+               seed: int, imputed: dict[str, float], progress: bool = False) -> dict:
     """Model 19 (model 7 + γ·ln V) on rows reporting V, and on all rows with V imputed."""
-    spec, seed = MODELS[19], config["bootstrap"]["seed"]
+    spec = MODELS[19]
     known = frame[frame["vocab_size"].notna()].reset_index(drop=True)
     filled = frame.assign(vocab_size=frame["vocab_size"].fillna(frame["benchmark"].map(imputed)))
-    return {"known": variant(known, spec, config, n_draws, seed, progress, ("gamma_vocab",)),
-            "imputed": variant(filled, spec, config, n_draws, seed, progress, ("gamma_vocab",)),
-            "imputed_values": imputed}
+    return {name: variant(rows, spec, settings, delta, n_draws, seed, ("gamma_vocab",), progress)
+            for name, rows in (("known", known), ("imputed", filled))} | {
+        "imputed_values": imputed}
 
 
 # --- F: training data ------------------------------------------------------------------------------
@@ -176,18 +134,19 @@ def effective_data(tokens: pd.Series, epochs: pd.Series, r_star: float,
     return tokens * (1.0 + r_star * (1.0 - np.exp(-repetitions / r_star)))
 
 
-def training_data(frame: pd.DataFrame, config: dict, r_star: float, r_star_alternative: float,
-                  n_draws: int, progress: bool = False) -> dict:
+def training_data(frame: pd.DataFrame, settings: FitSettings, *, delta: float, n_draws: int,
+                  seed: int, r_star: float, r_star_alternative: float,
+                  progress: bool = False) -> dict:
     """Model 7 with D replaced by tokens seen or effective data, on rows with known epochs
     and with missing epochs imputed as 1; the reference's E-for-(E−1) and another R* as
     sensitivities."""
-    spec, seed = MODELS[20], config["bootstrap"]["seed"]  # model 7 on `effective_tokens`
+    spec = MODELS[20]  # model 7 on the `effective_tokens` column
     known = frame[frame["epochs"].notna()].reset_index(drop=True)
     imputed = frame.assign(epochs=frame["epochs"].fillna(1.0))
 
     def run(rows: pd.DataFrame, column: pd.Series) -> dict:
-        return variant(rows.assign(effective_tokens=column), spec, config, n_draws, seed,
-                       progress)
+        return variant(rows.assign(effective_tokens=column), spec, settings, delta, n_draws,
+                       seed, progress=progress)
     return {
         "tokens_seen_known": run(known, known["tokens"] * known["epochs"]),
         "tokens_seen_imputed": run(imputed, imputed["tokens"] * imputed["epochs"]),
@@ -205,10 +164,10 @@ def training_data(frame: pd.DataFrame, config: dict, r_star: float, r_star_alter
 
 # --- H: irreducible loss -----------------------------------------------------------------------
 
-def irreducible_loss(frame: pd.DataFrame, config: dict, n_draws: int,
-                     progress: bool = False) -> dict:
-    return variant(frame, VARIANTS["irreducible"], config, n_draws, config["bootstrap"]["seed"],
-                   progress, ("gamma", "gamma_ptb", "gamma_wt2"))
+def irreducible_loss(frame: pd.DataFrame, settings: FitSettings, *, delta: float, n_draws: int,
+                     seed: int, progress: bool = False) -> dict:
+    return variant(frame, VARIANTS["irreducible"], settings, delta, n_draws, seed,
+                   ("gamma", "gamma_ptb", "gamma_wt2"), progress)
 
 
 # --- reference-compatible options ------------------------------------------------------------------
@@ -224,11 +183,13 @@ def year_dummy(cutoff: float) -> ModelSpec:
                    coefficients=base.coefficients + extra)
 
 
-def cutoff_variants(frame: pd.DataFrame, config: dict, cutoffs: list[float], n_draws: int,
+def cutoff_variants(frame: pd.DataFrame, settings: FitSettings, *, delta: float,
+                    cutoffs: list[float], n_draws: int, seed: int,
                     progress: bool = False) -> list[dict]:
     """Compute doubling before and after each cutoff: our continuous hinge and the
     reference's integer-year dummy, from bootstraps of the same size and seed."""
-    rows, delta, seed = [], config["preferred"]["delta"], config["bootstrap"]["seed"]
+    after = {"alpha_year": "alpha_year_post", "beta_year": "beta_year_post"}
+    rows = []
     for cutoff in cutoffs:
         entry = {"cutoff": cutoff}
         for label, spec in (("hinge", VARIANTS["hinge"].with_cutoff(float(cutoff))),
@@ -237,42 +198,42 @@ def cutoff_variants(frame: pd.DataFrame, config: dict, cutoffs: list[float], n_d
             if reason:
                 entry[label] = {"status": reason}
                 continue
-            result = fit(frame, spec, delta, config)
-            draws = draws_of(frame, result, n_draws, seed, progress=progress)
-            after = {"alpha_year": "alpha_year_post", "beta_year": "beta_year_post"}
-            entry[label] = {"status": "ok", "objective": result.objective, "draws": n_draws,
-                            "before": doubling_summary(draws, result.params)["compute"],
-                            "after": doubling_summary(draws, result.params, **after)["compute"]}
+            result = settings.fit(frame, spec, delta)
+            draws = bootstrap(frame, result, n_draws, seed, "evaluation", progress)
+            entry[label] = {
+                "status": "ok", "objective": result.objective, "draws": n_draws,
+                "before": doubling_summary(draws, spec, result.params)["compute"],
+                "after": doubling_summary(draws, spec, result.params, **after)["compute"]}
         rows.append(entry)
     return rows
 
 
-def top10_pools(frame: pd.DataFrame, selection: pd.DataFrame, config: dict, n_draws: int,
+def top10_pools(frame: pd.DataFrame, selection: pd.DataFrame, settings: FitSettings, *,
+                n_models: int, n_draws: int, seed: int, year: float, compute: float,
                 progress: bool = False) -> dict:
     """The top-10 aggregate of numerical doubling times pooled two ways from the same draws:
     equal weight per (model, δ) on WikiText-103 (ours), and the reference's pool, which
     concatenated every draw and, for models with per-benchmark year terms, one value per
     benchmark, so those models carry three times the weight."""
-    doubling = config["doubling"]
-    seed = config["bootstrap"]["seed"]
     ours, reference, detail = [], [], []
-    for k, pair in enumerate(top_pairs(selection, config["top10"]["n_models"]).itertuples()):
+    for k, pair in enumerate(top_pairs(selection, n_models).itertuples()):
         spec = MODELS[int(pair.model)]
-        result = fit(frame, spec, float(pair.delta), config)
-        draws = draws_of(frame, result, n_draws, seed + 1 + k, progress=progress)
+        result = settings.fit(frame, spec, float(pair.delta))
+        draws = bootstrap(frame, result, n_draws, seed + 1 + k, "evaluation", progress)
+        thetas = draws[spec.names].to_numpy(float)
         benchmarks = BENCHMARKS if spec.model_id in PER_BENCHMARK_YEAR else ("wt103",)
-        values = {b: np.array([numerical_doubling(spec, draws.loc[i, spec.names].to_numpy(float),
-                                                  result.normalizer, doubling["year"],
-                                                  float(doubling["compute"]), benchmark=b)
-                               for i in draws.index]) for b in benchmarks}
-        ours.append(values["wt103"])
-        reference.append(np.concatenate([values[b] for b in benchmarks]))
+        rates = {b: np.array([numerical_rate(spec, theta, result.normalizer, year, compute,
+                                             benchmark=b) for theta in thetas])
+                 for b in benchmarks}
+        ours.append(rates["wt103"])
+        reference.append(np.concatenate([rates[b] for b in benchmarks]))
         detail.append({"model": spec.model_id, "delta": float(pair.delta),
-                       "values_in_reference_pool": int(sum(len(v) for v in values.values())),
-                       **summary(values["wt103"])})
+                       "values_in_reference_pool": int(sum(len(v) for v in rates.values())),
+                       **doubling_interval(rates["wt103"])})
     total = sum(d["values_in_reference_pool"] for d in detail)
     for d in detail:
-        d["reference_pool_share"] = d["values_in_reference_pool"] / total if total else None
-    return {"draws_per_pair": n_draws, "equal_weight": summary(np.concatenate(ours or [[]])),
-            "reference_unequal_weight": summary(np.concatenate(reference or [[]])),
-            "pairs": detail}
+        d["reference_pool_share"] = d["values_in_reference_pool"] / total
+    return {"draws_per_pair": n_draws, "pairs": detail,
+            "equal_weight": doubling_interval(np.concatenate(ours) if ours else []),
+            "reference_unequal_weight": doubling_interval(np.concatenate(reference)
+                                                          if reference else [])}

@@ -1,6 +1,10 @@
 """The steps behind the appendix rules (workflow/rules/appendices.smk): each reads its
-inputs, computes one appendix of docs/method.md §8 and writes results/appendices/<key>.json;
-`merge` joins them into results/appendices.json under the keys "A" … "J"."""
+input files, computes one appendix of docs/method.md §8 from the settings the rule passes
+(no step reads the configuration file) and writes results/appendices/<key>.json; `merge`
+joins them into results/appendices.json under the keys "A" … "J".
+
+`SETTINGS` names, per appendix, the configuration values it uses; the rule passes exactly
+those, so changing one reruns only the appendices that use it."""
 
 from __future__ import annotations
 
@@ -13,147 +17,168 @@ import pandas as pd
 from . import appendices, appendix_fits
 from .clustered import correlated_errors
 from .models import MODELS
-from .pipeline import read_analysis, write_json
+from .pieces import write_json
+from .pipeline import FitSettings, read_analysis
 from .preprocess import Selection, build_analysis_set
+from .report_appendices import TITLES
 from .schema import load_evaluations
 
-#: appendix key → one-line title (also the report's section order)
-TITLES = {
-    "A": "Progress seen directly in the data",
-    "B": "Gains from better scaling laws",
-    "C": "Parameter table and compute-optimal frontier",
-    "D": "Transformer gain across the top-10 models",
-    "E": "Vocabulary size",
-    "F": "Training data: tokens seen and effective data",
-    "H": "Irreducible loss",
-    "I": "Errors correlated within a paper",
-    "J": "Compute only",
-    "reference_compatible": "Integer-year cutoffs and the unequal-weight top-10 pool",
+#: appendix key → the names of the settings it uses (workflow/rules/appendices.smk passes
+#: exactly these, from the configuration, as one JSON option)
+_FIT = ("random_starts", "seed", "model", "delta")
+_DRAWS = ("draws", "bootstrap_seed")
+SETTINGS = {
+    "A": ("direct_progress", "selection"),
+    "B": ("scaling_gain",),
+    "C": _FIT + ("frontier",),
+    "D": ("random_starts", "seed", "draws", "bootstrap_seed", "n_models", "ceg_compute", "year"),
+    "E": _FIT + _DRAWS + ("vocabulary_imputed",),
+    "F": _FIT + _DRAWS + ("repetition",),
+    "H": _FIT + _DRAWS,
+    "I": _FIT + _DRAWS + ("selection",),
+    "J": _FIT + ("tokens_per_parameter", "year"),
+    "reference_compatible": _FIT + _DRAWS + ("top10_draws", "n_models", "cutoff_years",
+                                             "doubling"),
 }
 
 
-def _rows(raw_csv: str, config: dict, **change) -> pd.DataFrame:
-    """Analysis rows under the main selection with `change` applied, plus the raw
-    `training_compute` column."""
+def _fit_settings(s: dict) -> FitSettings:
+    return FitSettings(s["random_starts"], s["seed"])
+
+
+def _selection(s: dict, **change) -> Selection:
+    values = {**s["selection"], **change}
+    for key in ("levels", "evidence"):
+        if values.get(key) is not None:
+            values[key] = tuple(values[key])
+    return Selection(**values)
+
+
+def _rows(raw_csv: str, selection: Selection) -> pd.DataFrame:
+    """Analysis rows under `selection`, with the raw `training_compute` column."""
     raw = load_evaluations(raw_csv)
-    frame, _ = build_analysis_set(raw, Selection.from_config({**config["selection"], **change}))
-    compute = raw["training_compute"].to_numpy(float)
-    return frame.assign(training_compute=compute[frame["line"].to_numpy() - 2])
+    frame, _ = build_analysis_set(raw, selection)
+    compute = raw.set_index("line")["training_compute"]
+    return frame.assign(training_compute=frame["line"].map(compute).astype(float))
 
 
-def _preferred(frame: pd.DataFrame, config: dict, delta: float | None = None):
-    pref = config["preferred"]
-    return appendix_fits.fit(frame, MODELS[pref["model"]],
-                             pref["delta"] if delta is None else delta, config)
-
-
-def direct_progress(raw_csv: str, config: dict) -> dict:
-    cfg = config["appendices"]["direct_progress"]
-    rows = _rows(raw_csv, config, per_paper_cap=None, keep_uncertain=cfg["keep_uncertain"])
+def direct_progress(s: dict, raw: str) -> dict:
+    cfg = s["direct_progress"]
+    rows = _rows(raw, _selection(s, per_paper_cap=None, keep_uncertain=cfg["keep_uncertain"]))
     return {"rows": len(rows), "keep_uncertain": cfg["keep_uncertain"],
             "systems": [appendices.direct_progress(rows, system, float(f), cfg["min_evaluations"])
                         for system, f in cfg["systems"].items()]}
 
 
-def scaling_gain(config: dict) -> dict:
-    cfg = config["appendices"]["scaling_gain"]
+def scaling_gain(s: dict) -> dict:
+    cfg = s["scaling_gain"]
     actual = {name: (float(c), float(d)) for name, (c, d) in cfg["actual"].items()}
     return appendices.scaling_law_gains(tuple(map(float, cfg["compute_range"])),
                                         int(cfg["points"]), actual)
 
 
-def frontier(analysis_csv: str, draws_csv: str, config: dict) -> dict:
-    frame = read_analysis(analysis_csv)
-    result = _preferred(frame, config)
-    draws = pd.read_csv(draws_csv)
-    cfg = config["appendices"]["frontier"]
+def frontier(s: dict, analysis: str, draws: str) -> dict:
+    frame = read_analysis(analysis)
+    result = _fit_settings(s).fit(frame, MODELS[s["model"]], s["delta"])
+    resampled = pd.read_csv(draws)
+    cfg = s["frontier"]
     compute = np.logspace(*cfg["log10_compute_range"], cfg["points"])
-    negative = draws["alpha_year"] + draws["beta_year"] < 0
-    return {"model": result.spec.model_id, "delta": result.delta, "n_evaluations": len(frame),
-            "parameter_table": appendices.parameter_table(result, draws),
-            "draws": len(draws),
+    negative = resampled["alpha_year"] + resampled["beta_year"] < 0
+    return {"model": s["model"], "delta": s["delta"], "n_evaluations": len(frame),
+            "parameter_table": appendices.parameter_table(result, resampled),
+            "draws": len(resampled),
             "share_alpha_plus_beta_year_negative": float(negative.mean()),
             "frontier": appendices.compute_optimal_frontier(
-                result, draws, compute, float(cfg["year"]),
+                result, resampled, compute, float(cfg["year"]),
                 (6.0 * frame["params"] * frame["tokens"]).to_numpy())}
 
 
-def transformer_top10(analysis_csv: str, selection_csv: str, config: dict,
-                      progress: bool) -> dict:
-    compute = float(max(config["transformer_ceg"]["compute"]))
+def transformer_top10(s: dict, analysis: str, selection: str, progress: bool) -> dict:
     return {"pairs": appendix_fits.transformer_gain_top10(
-        read_analysis(analysis_csv), pd.read_csv(selection_csv), config,
-        config["appendices"]["top10_draws"], compute, progress)}
+        read_analysis(analysis), pd.read_csv(selection), _fit_settings(s),
+        n_models=s["n_models"], n_draws=s["draws"], seed=s["bootstrap_seed"],
+        compute=float(max(s["ceg_compute"])), year=float(s["year"]), progress=progress)}
 
 
-def vocabulary(analysis_csv: str, config: dict, progress: bool) -> dict:
-    return appendix_fits.vocabulary(read_analysis(analysis_csv), config,
-                                    config["appendices"]["vocabulary_imputed"],
-                                    config["appendices"]["draws"], progress)
+def _variant_options(s: dict) -> dict:
+    return {"delta": s["delta"], "n_draws": s["draws"], "seed": s["bootstrap_seed"]}
 
 
-def training_data(analysis_csv: str, config: dict, progress: bool) -> dict:
-    cfg = config["appendices"]["repetition"]
-    return appendix_fits.training_data(read_analysis(analysis_csv), config, float(cfg["r_star"]),
-                                       float(cfg["r_star_alternative"]),
-                                       config["appendices"]["draws"], progress)
+def vocabulary(s: dict, analysis: str, progress: bool) -> dict:
+    return appendix_fits.vocabulary(read_analysis(analysis), _fit_settings(s),
+                                    **_variant_options(s), imputed=s["vocabulary_imputed"],
+                                    progress=progress)
 
 
-def irreducible(analysis_csv: str, config: dict, progress: bool) -> dict:
-    return appendix_fits.irreducible_loss(read_analysis(analysis_csv), config,
-                                          config["appendices"]["draws"], progress)
+def training_data(s: dict, analysis: str, progress: bool) -> dict:
+    cfg = s["repetition"]
+    return appendix_fits.training_data(read_analysis(analysis), _fit_settings(s),
+                                       **_variant_options(s), r_star=float(cfg["r_star"]),
+                                       r_star_alternative=float(cfg["r_star_alternative"]),
+                                       progress=progress)
 
 
-def clustered(raw_csv: str, config: dict, progress: bool) -> dict:
-    frame = _rows(raw_csv, config, per_paper_cap=None)
-    spec = MODELS[config["preferred"]["model"]]
+def irreducible(s: dict, analysis: str, progress: bool) -> dict:
+    return appendix_fits.irreducible_loss(read_analysis(analysis), _fit_settings(s),
+                                          **_variant_options(s), progress=progress)
+
+
+def clustered(s: dict, raw: str, progress: bool) -> dict:
+    frame = _rows(raw, _selection(s, per_paper_cap=None))
+    spec = MODELS[s["model"]]
     reason = appendix_fits.not_enough_rows(frame, spec)
     if reason:
         return {"n_evaluations": len(frame), "status": reason}
-    start = _preferred(frame, config, delta=0.0).theta  # the ρ = 0 optimum, certified
-    return {"status": "ok", **correlated_errors(frame, spec, start, config["appendices"]["draws"],
-                                                config["bootstrap"]["seed"], progress)}
+    start = _fit_settings(s).fit(frame, spec, 0.0).theta  # the ρ = 0 optimum, certified
+    return {"status": "ok", **correlated_errors(frame, spec, start, s["draws"],
+                                                s["bootstrap_seed"], progress)}
 
 
-def compute_only(analysis_csv: str, selection_csv: str, config: dict) -> dict:
-    frame = read_analysis(analysis_csv)
-    systems = {k: (float(n), float(d))
-               for k, (n, d) in config["appendices"]["tokens_per_parameter"].items()}
-    pref = config["preferred"]
+def compute_only(s: dict, analysis: str, selection: str) -> dict:
+    frame = read_analysis(analysis)
+    systems = {k: (float(n), float(d)) for k, (n, d) in s["tokens_per_parameter"].items()}
+    result = _fit_settings(s).fit(frame, MODELS[s["model"]], s["delta"])
     return {"cross_validation": appendices.compute_only_selection(
-                pd.read_csv(selection_csv), (pref["model"], pref["delta"])),
+                pd.read_csv(selection), (s["model"], s["delta"])),
             "tokens_per_parameter": appendices.tokens_per_parameter(frame, systems),
-            "allocation_spread": appendices.allocation_spread(
-                _preferred(frame, config), frame, float(config["appendices"]["frontier"]["year"]))}
+            "allocation_spread": appendices.allocation_spread(result, frame, float(s["year"]))}
 
 
-def reference_variants(analysis_csv: str, selection_csv: str, config: dict,
-                       progress: bool) -> dict:
-    frame, selection = read_analysis(analysis_csv), pd.read_csv(selection_csv)
-    cfg = config["appendices"]
-    return {"cutoffs": appendix_fits.cutoff_variants(frame, config, config["cutoff_years"],
-                                                     cfg["draws"], progress),
-            "top10_pool": appendix_fits.top10_pools(frame, selection, config, cfg["top10_draws"],
-                                                    progress)}
+def reference_variants(s: dict, analysis: str, selection: str, progress: bool) -> dict:
+    frame, table, settings = read_analysis(analysis), pd.read_csv(selection), _fit_settings(s)
+    seed, doubling = s["bootstrap_seed"], s["doubling"]
+    return {"cutoffs": appendix_fits.cutoff_variants(
+                frame, settings, delta=s["delta"], cutoffs=s["cutoff_years"],
+                n_draws=s["draws"], seed=seed, progress=progress),
+            "top10_pool": appendix_fits.top10_pools(
+                frame, table, settings, n_models=s["n_models"],
+                n_draws=s["top10_draws"], seed=seed, year=float(doubling["year"]),
+                compute=float(doubling["compute"]), progress=progress)}
 
 
-def run(key: str, config: dict, out: str, raw: str | None = None, analysis: str | None = None,
-        selection: str | None = None, draws: str | None = None, progress: bool = True) -> None:
-    """Compute appendix `key` and write it to `out`."""
+def run(key: str, out: str, settings: dict, raw: str | None = None,
+        analysis: str | None = None, selection: str | None = None, draws: str | None = None,
+        progress: bool = True) -> None:
+    """Compute appendix `key` from its `settings` (the names in `SETTINGS`) and write it to
+    `out`."""
     steps = {
-        "A": lambda: direct_progress(raw, config),
-        "B": lambda: scaling_gain(config),
-        "C": lambda: frontier(analysis, draws, config),
-        "D": lambda: transformer_top10(analysis, selection, config, progress),
-        "E": lambda: vocabulary(analysis, config, progress),
-        "F": lambda: training_data(analysis, config, progress),
-        "H": lambda: irreducible(analysis, config, progress),
-        "I": lambda: clustered(raw, config, progress),
-        "J": lambda: compute_only(analysis, selection, config),
-        "reference_compatible": lambda: reference_variants(analysis, selection, config, progress),
+        "A": lambda: direct_progress(settings, raw),
+        "B": lambda: scaling_gain(settings),
+        "C": lambda: frontier(settings, analysis, draws),
+        "D": lambda: transformer_top10(settings, analysis, selection, progress),
+        "E": lambda: vocabulary(settings, analysis, progress),
+        "F": lambda: training_data(settings, analysis, progress),
+        "H": lambda: irreducible(settings, analysis, progress),
+        "I": lambda: clustered(settings, raw, progress),
+        "J": lambda: compute_only(settings, analysis, selection),
+        "reference_compatible": lambda: reference_variants(settings, analysis, selection,
+                                                           progress),
     }
     if key not in steps:
         raise ValueError(f"unknown appendix {key!r}; expected one of {', '.join(steps)}")
+    missing = set(SETTINGS[key]) - set(settings)
+    if missing:
+        raise ValueError(f"appendix {key} needs the settings {', '.join(sorted(missing))}")
     write_json({"title": TITLES[key], **steps[key]()}, out)
 
 

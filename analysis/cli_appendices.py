@@ -16,7 +16,7 @@ COLUMNS = ("params", "tokens", "loss")
 def scaling_fit(args: argparse.Namespace) -> int:
     """Fit the chosen law to POINTS.csv and print its JSON summary."""
     from .approach3 import fit_chinchilla
-    from .pipeline import _clean
+    from .pieces import _clean
     try:
         points = pd.read_csv(args.points)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -48,9 +48,7 @@ def scaling_fit(args: argparse.Namespace) -> int:
 
 def _appendix(args: argparse.Namespace) -> None:
     from .appendix_steps import run
-    from .pipeline import load_config
-    run(args.name, load_config(args.config), args.out, args.raw, args.analysis, args.selection,
-        args.draws)
+    run(args.name, args.out, args.settings, args.raw, args.analysis, args.selection, args.draws)
 
 
 def _merge(args: argparse.Namespace) -> None:
@@ -86,8 +84,10 @@ def register(sub) -> None:
 
     p = sub.add_parser("appendix", help="compute one robustness appendix (docs/method.md §8)")
     p.add_argument("--name", required=True, help="A, B, C, D, E, F, H, I, J or reference_compatible")
-    p.add_argument("--config", default="workflow/config.yaml")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, metavar="PATH")
+    p.add_argument("--settings", type=json.loads, required=True, metavar="JSON",
+                   help="the configuration values the appendix uses, as JSON "
+                        "(analysis.appendix_steps.SETTINGS; Snakemake passes them)")
     for name in ("raw", "analysis", "selection", "draws"):
         p.add_argument(f"--{name}", help=f"input file ({name}) when the appendix needs it")
     p.set_defaults(func=_appendix)
@@ -98,6 +98,7 @@ def register(sub) -> None:
     p.set_defaults(func=_merge)
 
     p = sub.add_parser("appendix-figure", help="draw one appendix figure")
-    for name in ("name", "appendix", "analysis", "out"):
+    for name in ("name", "appendix", "out"):
         p.add_argument(f"--{name}", required=True)
+    p.add_argument("--analysis", metavar="PATH", help="the analysis set (figures that plot it)")
     p.set_defaults(func=_figure)

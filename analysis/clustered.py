@@ -21,8 +21,9 @@ import pandas as pd
 from scipy.optimize import least_squares, minimize_scalar
 from tqdm import tqdm
 
-from .appendix_fits import doubling_summary, summary
+from .appendix_fits import doubling_summary
 from .bootstrap import resample_indices
+from .intervals import percentile_interval
 from .models import ModelSpec, Normalizer, design, predict, predict_and_jacobian
 
 RHO_GRID = np.linspace(0.0, 0.95, 20)
@@ -115,5 +116,5 @@ def correlated_errors(frame: pd.DataFrame, spec: ModelSpec, start: np.ndarray, n
             "diverged_coefficients": diverged,
             "neg_log_likelihood": full["neg_log_likelihood"], "rho_profile": full["profile"],
             "draws": n_draws, "failed_draws": failed, "unit": "paper",
-            "rho_interval": summary(draws["rho"]),
-            "doubling_time_months": doubling_summary(draws, params)}
+            "rho_interval": percentile_interval(draws["rho"]),
+            "doubling_time_months": doubling_summary(draws, spec, params)}

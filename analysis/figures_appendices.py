@@ -101,10 +101,10 @@ FIGURES = {f.__name__: f for f in (direct_progress, scaling_law_gain, frontier,
                                    tokens_per_parameter)}
 
 
-def draw(name: str, appendix_json: str, analysis_csv: str, out: str) -> None:
+def draw(name: str, appendix_json: str, analysis_csv: str | None, out: str) -> None:
     with open(appendix_json) as handle:
         data = json.load(handle)
-    frame = pd.read_csv(analysis_csv)
+    frame = pd.read_csv(analysis_csv) if analysis_csv else None
     fig = plt.figure(figsize=(10, 3.8) if name == "direct_progress" else (7, 4.5))
     FIGURES[name](data, frame, fig)
     fig.tight_layout()

@@ -5,7 +5,21 @@ from __future__ import annotations
 
 import json
 
-from .appendix_steps import TITLES
+from .intervals import defined_share, format_interval
+
+#: appendix key → one-line title (also the report's section order)
+TITLES = {
+    "A": "Progress seen directly in the data",
+    "B": "Gains from better scaling laws",
+    "C": "Parameter table and compute-optimal frontier",
+    "D": "Transformer gain across the top-10 models",
+    "E": "Vocabulary size",
+    "F": "Training data: tokens seen and effective data",
+    "H": "Irreducible loss",
+    "I": "Errors correlated within a paper",
+    "J": "Compute only",
+    "reference_compatible": "Integer-year cutoffs and the unequal-weight top-10 pool",
+}
 
 #: the paper's numbers (Ho et al. 2024 and its appendices notebook, 2024-03-06)
 PAPER = {
@@ -31,22 +45,17 @@ def _num(value, digits: int = 3) -> str:
 
 
 def _doubling(entry: dict | None) -> str:
-    """'median [lo, hi] (k/n draws)' of a rate-based doubling summary; ∞ for an open bound."""
-    if not entry or entry.get("n_valid", 0) == 0:
-        return "not identified (no finite draws)"
-    if entry.get("median") is None and entry.get("rate_per_year", {}).get("median", 1) <= 0:
-        return f"no progress (median rate ≤ 0; {entry['n_valid']}/{entry['n_draws']} draws)"
-    lo, hi = entry["ci95"]
-    return (f"{_num(entry.get('median'))} [{_num(lo)}, {_num(hi)}] "
-            f"({entry['n_valid']}/{entry['n_draws']} draws)")
+    """A doubling-time interval on the rate scale, with its defined draws."""
+    if not entry:
+        return "not computed"
+    return f"{format_interval(entry)} ({defined_share(entry)} draws)"
 
 
 def _interval(entry: dict | None, unit: str = "") -> str:
-    if not entry or entry.get("median") is None:
-        return "not identified (no finite draws)"
-    lo, hi = entry["ci95"]
-    count = f" ({entry['n_valid']}/{entry['n_draws']} draws)" if "n_draws" in entry else ""
-    return f"{entry['median']:.3g}{unit} [{lo:.3g}, {hi:.3g}]{count}"
+    """A percentile interval of draws, with its defined draws."""
+    if not entry:
+        return "not computed"
+    return f"{format_interval(entry, unit)} ({defined_share(entry)} draws)"
 
 
 def _status(entry: dict) -> str | None:

@@ -4,6 +4,8 @@ fitted law, effective data, the integer-year cutoff, correlated errors, report s
 import json
 import math
 
+import yaml
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,7 +19,6 @@ from analysis.cli import main
 from analysis.clustered import Equicorrelated
 from analysis.fitting import AugmentedScalingLaw
 from analysis.models import MODELS, VARIANTS, Normalizer, design, predict
-from analysis.pipeline import load_config
 from analysis.quantities import optimal_allocation
 from analysis.report_appendices import appendix_sections
 from analysis.scaling import BESIROGLU
@@ -58,10 +59,13 @@ def test_rate_intervals_reaching_zero_are_unbounded():
     assert doubling_from_rate(0.5, [0.2, 0.8])["ci95"] == pytest.approx(
         [math.log(2) / 0.8 * 12, math.log(2) / 0.2 * 12])
     assert doubling_from_rate(0.5, [-0.1, 0.8])["ci95"][1] is None
-    draws = pd.DataFrame({"alpha_year": [0.01, 0.02, -0.03], "alpha_N": 0.1,
-                          "beta_year": [0.01, 0.01, 0.0], "beta_D": 0.1})
-    summary = doubling_summary(draws, draws.iloc[0].to_dict())
-    assert summary["compute"]["ci95"][1] is None and not summary["compute"]["bounded"]
+    spec = MODELS[3]  # α year term only: compute doubling = parameter doubling
+    draws = pd.DataFrame({"alpha0": 1.0, "alpha_year": [0.01, 0.02, -0.03], "alpha_N": 0.1,
+                          "beta0": 1.0, "beta_D": 0.1})
+    summary = doubling_summary(draws, spec, draws.iloc[1].to_dict())["compute"]
+    assert summary["point"] == pytest.approx(12 * math.log(2) / 0.2)
+    assert summary["unbounded"] and math.isinf(summary["ci95"][1])
+    assert summary["n_defined"] == summary["n_draws"] == 3
     trend = ols_trend([1, 2, 3, 4], [2.0, 4.1, 5.9, 8.0], "x", "y")
     assert trend["slope"] == pytest.approx(1.98) and trend["n"] == 4
 
@@ -125,9 +129,13 @@ def test_equicorrelated_likelihood_recovers_the_correlation():
 
 
 def test_appendix_files_merge_into_report_sections(tmp_path):
-    config = load_config("workflow/config.yaml")
-    run("B", config, str(tmp_path / "B.json"))
-    run("A", config, str(tmp_path / "A.json"), raw="tests/data/valid.csv")
+    config = yaml.safe_load(open("workflow/config.yaml"))
+    run("B", str(tmp_path / "B.json"), {"scaling_gain": config["appendices"]["scaling_gain"]})
+    with pytest.raises(ValueError, match="needs the settings selection"):
+        run("A", str(tmp_path / "A.json"), {"direct_progress": {}}, raw="tests/data/valid.csv")
+    run("A", str(tmp_path / "A.json"), {"direct_progress": config["appendices"]["direct_progress"],
+                                        "selection": config["selection"]},
+        raw="tests/data/valid.csv")
     merge([str(tmp_path / "A.json"), str(tmp_path / "B.json")], str(tmp_path / "all.json"))
     merged = json.loads((tmp_path / "all.json").read_text())
     assert list(merged) == ["A", "B"]

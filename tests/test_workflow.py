@@ -68,12 +68,15 @@ def test_the_whole_dag_runs_and_leaves_nothing_to_do(tiny_run):
                  "results/estimates.json", "results/sensitivity.json", "results/report.md",
                  *(f"results/estimates/{piece}.json" for piece in PIECES),
                  "results/estimates/cutoffs/cutoff_2016.json",
-                 *(f"results/figures/{name}.png" for name in FIGURES + ["dataset_over_time"])):
+                 *(f"results/figures/{name}.png" for name in FIGURES + ["dataset_over_time"]),
+                 "results/appendices.json", "results/figures/appendix_frontier.png"):
         assert (tiny_run / path).stat().st_size > 0, path
+    appendices = json.loads((tiny_run / "results" / "appendices.json").read_text())
+    assert set(appendices) == {"A", "B", "C", "D", "E", "F", "H", "I", "J", "reference_compatible"}
     logs = {p.relative_to(tiny_run / "logs").as_posix() for p in (tiny_run / "logs").rglob("*.log")}
     assert {"validate.log", "preprocess.log", "estimates/bootstrap.log", "estimates/merge.log",
             "estimates/top10/rank_2.log", "report.log", "cv/model_7.log",
-            "figures/pareto.log"} <= logs
+            "figures/pareto.log", "appendices/D.log", "appendices/merge.log"} <= logs
     assert not (tiny_run / "results" / "STALE.txt").exists()
     assert "**44 evaluations**" in (tiny_run / "results" / "report.md").read_text()
     assert planned_jobs(snakemake(tiny_run, "-n")) == {}
@@ -98,27 +101,35 @@ def test_config_override_on_the_command_line_changes_the_results(tiny_run, tmp_p
 # edit of the tiny config -> the jobs that must rerun (and no others)
 REPORT = {"report": 1, "all": 1}
 BOOTSTRAP_N = {"main_bootstrap": 1, "paper_clustered": 1, "transformer_gain": 1, "estimates": 1,
-               "figure_doubling_times": 1, "figure_transformer_gain": 1, **REPORT}
+               "figure_doubling_times": 1, "figure_transformer_gain": 1, **REPORT,
+               # appendix C reads the bootstrap draws
+               "appendix": 1, "merge_appendices": 1, "appendix_figure_frontier": 1}
 TOP10_JOBS = {"top10_member": TOP10, "top10": 1, "estimates": 1, **REPORT}
 CV = {"cross_validate": MODELS, "model_selection": 1}
+APPENDIX = {"merge_appendices": 1}  # + "appendix": jobs, and the appendix figures they feed
+FRONTIER, TOKENS = {"appendix_figure_frontier": 1}, {"appendix_figure_tokens_per_parameter": 1}
 EVERY_FIT = {**BOOTSTRAP_N, **TOP10_JOBS, "main_fit": 1, "cutoff": CUTOFFS, "shapley": 1,
              "pareto": 1, "sensitivity": 1, **{k: 1 for k in FIGURE_JOBS
-                                                if k != "figure_data_over_time"}}
+                                                if k != "figure_data_over_time"},
+             "appendix": 8, **TOKENS}  # every appendix but A and B fits
 EDITS = {
     "bootstrap.n": ({"bootstrap": {"n": 5}}, BOOTSTRAP_N),
     "bootstrap.seed": ({"bootstrap": {"seed": 3}},
                        {**BOOTSTRAP_N, **TOP10_JOBS, "cutoff": CUTOFFS, "sensitivity": 1,
-                        "figure_cutoff_years": 1}),
+                        "figure_cutoff_years": 1, "appendix": 7}),  # C, D, E, F, H, I, ref.
     "top10.draws": ({"top10": {"draws": 4}}, TOP10_JOBS),
     "shapley.pairs": ({"shapley": {"pairs": [["RNN 2012", "GPT-2"]]}},
                       {"shapley": 1, "estimates": 1, "figure_shapley": 1, **REPORT}),
     "sensitivity_draws": ({"sensitivity_draws": 5}, {"sensitivity": 1, **REPORT}),
     "cross_validation.deltas": ({"cross_validation": {"deltas": [0.0025, 0.01]}},
-                                {**CV, **TOP10_JOBS}),
+                                {**CV, **TOP10_JOBS, "appendix": 3, **APPENDIX, **TOKENS}),
     "seed": ({"seed": 1}, {**CV, **EVERY_FIT}),
     "selection.per_paper_cap": ({"selection": {"per_paper_cap": 4}},
                                 {"preprocess": 1, "dataset_summary": 1, **CV, **EVERY_FIT,
-                                 "figure_data_over_time": 1}),
+                                 "figure_data_over_time": 1, "appendix": 9,
+                                 "appendix_figure_direct_progress": 1}),
+    "appendices.draws": ({"appendices": {"draws": 4}},
+                         {"appendix": 5, **APPENDIX, **REPORT}),  # E, F, H, I, ref.
     "calibration.n_boot": ({"calibration": {"n_boot": 9}}, {}),  # not part of `all`
 }
 
