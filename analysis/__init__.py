@@ -28,6 +28,8 @@ _EXPORTS = {
     **dict.fromkeys(["percentile_interval", "doubling_interval", "format_interval"],
                     "intervals"),
     **dict.fromkeys(["simulate", "REFERENCE_MODEL7"], "synthetic"),
+    **dict.fromkeys(["ChinchillaLaw", "KaplanLaws", "CHINCHILLA", "KAPLAN"], "scaling"),
+    **dict.fromkeys(["fit_chinchilla", "ChinchillaFit"], "approach3"),
 }
 __all__ = list(_EXPORTS)
 
