@@ -21,7 +21,6 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from .bootstrap import bootstrap
 from .intervals import doubling_interval, percentile_interval
 from .models import EXTRAS, MODELS, VARIANTS, Coefficient, ModelSpec
 from .pipeline import FitSettings, closed_form_rate_draws
@@ -62,7 +61,7 @@ def variant(frame: pd.DataFrame, spec: ModelSpec, settings: FitSettings, delta: 
     if reason:
         return {**out, "status": reason}
     result = settings.fit(frame, spec, delta)
-    draws = bootstrap(frame, result, n_draws, seed, "evaluation", progress)
+    draws = settings.bootstrap(frame, result, n_draws, seed, progress=progress)
     return {**out, "status": "ok", "objective": result.objective, "params": result.params,
             "optimality": result.to_dict()["optimality"], "draws": n_draws,
             "doubling_time_months": doubling_summary(draws, spec, result.params),
@@ -97,7 +96,7 @@ def transformer_gain_top10(frame: pd.DataFrame, selection: pd.DataFrame, setting
             rows.append({**entry, "status": reason})
             continue
         result = settings.fit(frame, spec, float(pair.delta))
-        draws = bootstrap(frame, result, n_draws, seed + 1 + k, "evaluation", progress)
+        draws = settings.bootstrap(frame, result, n_draws, seed + 1 + k, progress=progress)
         gains = [transformer_gain(spec, theta, result.normalizer, compute, year)
                  for theta in draws[spec.names].to_numpy(float)]
         ceg, reduction = (np.array(v, float) for v in zip(*gains))
@@ -199,7 +198,7 @@ def cutoff_variants(frame: pd.DataFrame, settings: FitSettings, *, delta: float,
                 entry[label] = {"status": reason}
                 continue
             result = settings.fit(frame, spec, delta)
-            draws = bootstrap(frame, result, n_draws, seed, "evaluation", progress)
+            draws = settings.bootstrap(frame, result, n_draws, seed, progress=progress)
             entry[label] = {
                 "status": "ok", "objective": result.objective, "draws": n_draws,
                 "before": doubling_summary(draws, spec, result.params)["compute"],
@@ -219,7 +218,7 @@ def top10_pools(frame: pd.DataFrame, selection: pd.DataFrame, settings: FitSetti
     for k, pair in enumerate(top_pairs(selection, n_models).itertuples()):
         spec = MODELS[int(pair.model)]
         result = settings.fit(frame, spec, float(pair.delta))
-        draws = bootstrap(frame, result, n_draws, seed + 1 + k, "evaluation", progress)
+        draws = settings.bootstrap(frame, result, n_draws, seed + 1 + k, progress=progress)
         thetas = draws[spec.names].to_numpy(float)
         benchmarks = BENCHMARKS if spec.model_id in PER_BENCHMARK_YEAR else ("wt103",)
         rates = {b: np.array([numerical_rate(spec, theta, result.normalizer, year, compute,

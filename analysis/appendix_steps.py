@@ -25,13 +25,14 @@ from .schema import load_evaluations
 
 #: appendix key → the names of the settings it uses (workflow/rules/appendices.smk passes
 #: exactly these, from the configuration, as one JSON option)
-_FIT = ("random_starts", "seed", "model", "delta")
+_STARTS = ("random_starts", "seed", "refit_random_starts", "shared_starts")
+_FIT = _STARTS + ("model", "delta")
 _DRAWS = ("draws", "bootstrap_seed")
 SETTINGS = {
     "A": ("direct_progress", "selection"),
     "B": ("scaling_gain",),
     "C": _FIT + ("frontier",),
-    "D": ("random_starts", "seed", "draws", "bootstrap_seed", "n_models", "ceg_compute", "year"),
+    "D": _STARTS + ("draws", "bootstrap_seed", "n_models", "ceg_compute", "year"),
     "E": _FIT + _DRAWS + ("vocabulary_imputed",),
     "F": _FIT + _DRAWS + ("repetition",),
     "H": _FIT + _DRAWS,
@@ -43,7 +44,10 @@ SETTINGS = {
 
 
 def _fit_settings(s: dict) -> FitSettings:
-    return FitSettings(s["random_starts"], s["seed"])
+    """The paper's estimator (the appendices are the paper's checks) with the configured
+    starts."""
+    return FitSettings(s["random_starts"], s["seed"], "paper", s["refit_random_starts"],
+                       s["shared_starts"])
 
 
 def _selection(s: dict, **change) -> Selection:

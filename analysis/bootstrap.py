@@ -1,5 +1,7 @@
-"""Bootstrap of a fitted model (docs/method.md §5): resample evaluations (or papers), refit with
-the full data's normaliser, and certify each refit's optimality."""
+"""Bootstrap of a fitted model (docs/method.md §5): resample evaluations (or papers) and refit
+with the full data's normaliser. A resample is a vector of row counts on the full design, so
+draws are refitted in batches (`fitting.refit`), each from several starts and at its
+certified optimum."""
 
 from __future__ import annotations
 
@@ -7,47 +9,62 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from .fitting import FitResult, certified_refit
+from .fitting import SHARED_STARTS, FitResult, problem, refit
+
+#: draws refitted together (a basin found by one draw of a batch is tried by all of them)
+BATCH = 250
 
 
 def resample_indices(frame: pd.DataFrame, rng: np.random.Generator, unit: str) -> np.ndarray:
     """Row indices of one resample: rows with replacement, or whole papers with replacement."""
     if unit == "evaluation":
         return rng.integers(0, len(frame), len(frame))
+    if unit != "paper":
+        raise ValueError(f"unknown resampling unit {unit!r}; expected 'evaluation' or 'paper'")
     groups = frame.groupby("reference", sort=True).indices
     papers = list(groups)
     chosen = rng.integers(0, len(papers), len(papers))
     return np.concatenate([groups[papers[k]] for k in chosen])
 
 
-def bootstrap(frame: pd.DataFrame, full: FitResult, n_draws: int, seed: int,
-              unit: str = "evaluation", progress: bool = False) -> pd.DataFrame:
-    """Coefficients of `n_draws` refits; columns are coefficient names plus diagnostics."""
+def resample_counts(frame: pd.DataFrame, n_draws: int, seed: int, unit: str) -> np.ndarray:
+    """(n_draws, n): how often each row appears in each seeded resample."""
     rng = np.random.default_rng(seed)
-    spec, delta, norm = full.spec, full.delta, full.normalizer
-    rows = []
-    for draw in tqdm(range(n_draws), disable=not progress, desc=f"bootstrap model {spec.model_id}"):
-        sample = frame.iloc[resample_indices(frame, rng, unit)].reset_index(drop=True)
-        theta, level, kkt = certified_refit(spec, delta, sample, norm, full.theta, seed + draw)
-        rows.append({**dict(zip(spec.names, theta)), "draw": draw, "refit": level, "kkt": kkt})
-    return pd.DataFrame(rows)
+    return np.array([np.bincount(resample_indices(frame, rng, unit), minlength=len(frame))
+                     for _ in range(n_draws)], dtype=float).reshape(n_draws, len(frame))
 
 
-def interval_key(level: float) -> str:
-    """The key an interval at `level` is stored under: 0.95 -> 'ci95', 0.9 -> 'ci90'."""
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level}")
-    return f"ci{100 * level:g}"
+def bootstrap_stages(frame: pd.DataFrame, full: FitResult, n_draws: int, seed: int,
+                     unit: str = "evaluation", progress: bool = False, n_random: int = 2,
+                     n_shared: int = SHARED_STARTS) -> dict[str, pd.DataFrame]:
+    """Draws of every stage of `full`'s estimator: {"paper": …} or {"effect": …}, and for
+    the ``refit`` estimator both {"paper": its penalised stage, "refit": …}. One row per draw:
+    the coefficients, then `draw`, `objective`, `kkt`, `starts`, `agreeing` (starts ending
+    within 1e-7 of the best), `warm_gap` (how far above the best the warm start's search
+    ended) and `level` (0 Newton certified, 1 L-BFGS-B needed, 2 certificate failed)."""
+    counts = resample_counts(frame, n_draws, seed, unit)
+    ls = problem(frame, full.spec, full.normalizer)
+    parts: dict[str, list[pd.DataFrame]] = {}
+    batches = range(0, n_draws, BATCH)
+    for lo in tqdm(batches, disable=not progress,
+                   desc=f"bootstrap model {full.spec.model_id} ({full.estimator})"):
+        draws = np.arange(lo, min(n_draws, lo + BATCH))
+        result = refit(full, ls, counts[draws], [(seed, int(d)) for d in draws], n_random,
+                       n_shared)
+        for name, theta in result.theta.items():
+            prefix = "refit_" if name == "refit" else ""
+            stage = result.diagnostics[[c for c in result.diagnostics if c.startswith(prefix)
+                                        and (prefix or not c.startswith("refit_"))]]
+            stage = stage.rename(columns=lambda c: c[len(prefix):])
+            parts.setdefault(name, []).append(pd.concat(
+                [pd.DataFrame(theta, columns=full.spec.names), pd.DataFrame({"draw": draws}),
+                 stage.reset_index(drop=True)], axis=1))
+    return {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
 
 
-def interval(values, level: float = 0.95) -> dict:
-    """Median and percentile interval at `level` (key from `interval_key`) of the finite
-    values, and how many there were (``n_valid``)."""
-    key = interval_key(level)
-    arr = np.asarray(values, float)
-    finite = arr[np.isfinite(arr)]
-    if finite.size == 0:
-        return {"median": None, key: [None, None], "n_valid": 0}
-    lo, hi = np.percentile(finite, [50 * (1 - level), 50 * (1 + level)])
-    return {"median": float(np.median(finite)), key: [float(lo), float(hi)],
-            "n_valid": int(finite.size)}
+def bootstrap(frame: pd.DataFrame, full: FitResult, n_draws: int, seed: int,
+              unit: str = "evaluation", progress: bool = False, n_random: int = 2,
+              n_shared: int = SHARED_STARTS) -> pd.DataFrame:
+    """Draws of `full`'s own estimator (`bootstrap_stages` has the columns)."""
+    return bootstrap_stages(frame, full, n_draws, seed, unit, progress, n_random,
+                            n_shared)[full.estimator]

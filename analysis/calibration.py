@@ -18,9 +18,9 @@ quantities; coverage is the share of sets whose interval contains the truth.
   doubling time (the pipeline's intervals); ``time_percentile``, percentiles of the
   doubling time itself (what the pipeline did before, for comparison); ``percentile``
   (the CEG), over every draw, infinite gains included.
-- Estimators: names given in the configuration; ``paper`` is the one `analysis.fitting`
-  offers today, and any estimator `AugmentedScalingLaw` accepts by name (its
-  ``estimator`` argument, listed in ``fitting.ESTIMATORS``) plugs in unchanged.
+- Estimators: names given in the configuration, any of ``fitting.ESTIMATORS`` (``paper``,
+  ``effect``, ``refit``). The ``refit`` estimator's bootstrap also yields its penalised
+  stage, which is the ``paper`` estimator, so asking for both costs one bootstrap.
 
 Each (truth, design, chunk) is one Snakemake job writing one row per simulated set,
 estimator, quantity and method (`run_chunk`); `summarise` turns the rows into coverage
@@ -29,23 +29,23 @@ estimator, quantity and method (`run_chunk`); `summarise` turns the rows into co
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import re
 import zlib
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from . import fitting
-from .bootstrap import bootstrap
-from .fitting import AugmentedScalingLaw, FitResult
+from .fitting import FitResult
 from .intervals import (covers, doubling_interval, doubling_months, percentile_interval,
                         quantiles)
 from .models import MODELS, VARIANTS, ModelSpec, Normalizer, design, predict
 from .pieces import write_csv, write_json
+from .pipeline import FitSettings
 from .quantities import closed_form_rates, transformer_gain
 from .synthetic import REFERENCE_MODEL7, synthetic_inputs
 
@@ -72,8 +72,9 @@ def paper_truth(loss_reduction: float) -> dict[str, float]:
 
 
 def write_truths(analysis_csv: str, out_json: str, *, truths: list[str], loss_reduction: float,
-                 delta: float, random_starts: int, seed: int) -> None:
-    """Coefficients of each truth, by name (the ``own`` truth needs one fit)."""
+                 delta: float, settings: FitSettings) -> None:
+    """Coefficients of each truth, by name (the ``own`` truth needs one fit, with the
+    estimator of `settings`)."""
     unknown = set(truths) - set(TRUTHS)
     if unknown:
         raise ValueError(f"unknown truths {sorted(unknown)}; expected some of {TRUTHS}")
@@ -83,7 +84,7 @@ def write_truths(analysis_csv: str, out_json: str, *, truths: list[str], loss_re
             out[name] = paper_truth(loss_reduction)
         else:
             frame = pd.read_csv(analysis_csv)
-            out[name] = AugmentedScalingLaw(TRANSFORMER, delta, random_starts, seed).fit(frame).params
+            out[name] = settings.fit(frame, TRANSFORMER, delta).params
     write_json(out, out_json)
 
 
@@ -124,28 +125,29 @@ def simulate_set(frame: pd.DataFrame, theta: dict[str, float], noise_sd: float,
 
 # --- estimators -------------------------------------------------------------------------------
 
-def available_estimators() -> tuple[str, ...]:
-    """Estimators `analysis.fitting` offers by name (only ``paper`` until others exist)."""
-    return tuple(getattr(fitting, "ESTIMATORS", ("paper",)))
+def check_estimators(estimators: list[str]) -> None:
+    unknown = [e for e in estimators if e not in fitting.ESTIMATORS]
+    if unknown:
+        raise ValueError(f"unknown estimator(s) {unknown}; analysis.fitting offers "
+                         f"{list(fitting.ESTIMATORS)}")
 
 
-def fit_with(frame: pd.DataFrame, spec: ModelSpec, estimator: str, delta: float,
-             random_starts: int, seed: int) -> FitResult:
-    """Fit `spec` with the named estimator."""
-    if estimator not in available_estimators():
-        raise ValueError(f"unknown estimator {estimator!r}; analysis.fitting offers "
-                         f"{list(available_estimators())}")
-    named = "estimator" in inspect.signature(AugmentedScalingLaw).parameters
-    options = {"estimator": estimator} if named else {}
-    return AugmentedScalingLaw(spec, delta, random_starts, seed, **options).fit(frame)
-
-
-def draws_of(draws: pd.DataFrame, estimator: str) -> pd.DataFrame:
-    """The bootstrap draws of one estimator (a bootstrap may return several, by column
-    ``estimator``)."""
-    if "estimator" not in draws:
-        return draws
-    return draws[draws["estimator"] == estimator].reset_index(drop=True)
+def estimates(frame: pd.DataFrame, spec: ModelSpec, estimators: list[str], *, delta: float,
+              settings: FitSettings, n_boot: int, bootstrap_seed: int
+              ) -> dict[str, tuple[FitResult, pd.DataFrame]]:
+    """Point fit and bootstrap draws of each named estimator of `spec` on `frame`."""
+    check_estimators(estimators)
+    out = {}
+    for name in ("refit", "effect", "paper"):
+        if name not in estimators or name in out:
+            continue
+        fit = replace(settings, estimator=name).fit(frame, spec, delta)
+        stages = settings.bootstrap(frame, fit, n_boot, bootstrap_seed, progress=False,
+                                    stages=True)
+        out[name] = (fit, stages[name])
+        if name == "refit" and "paper" in estimators:
+            out["paper"] = (fit.penalised, stages["paper"])
+    return out
 
 
 # --- one simulated set ------------------------------------------------------------------------
@@ -167,33 +169,35 @@ def _doubling_rows(model: str, point_rate: float, rates: np.ndarray, truth: floa
                           percentile_interval(months, LEVEL), truth)]
 
 
-def analyse_set(frame: pd.DataFrame, truth: dict[str, float], *, estimator: str,
-                preferred: ModelSpec, delta: float, random_starts: int, seed: int, n_boot: int,
+def analyse_set(frame: pd.DataFrame, truth: dict[str, float], *, estimators: list[str],
+                preferred: ModelSpec, delta: float, settings: FitSettings, n_boot: int,
                 bootstrap_seed: int, computes: list[float], year: float) -> list[dict]:
-    """Fit, bootstrap and interval rows of every quantity and method for one simulated set."""
+    """Fit, bootstrap and interval rows of every estimator, quantity and method for one
+    simulated set."""
     rows = []
-    fit = fit_with(frame, preferred, estimator, delta, random_starts, seed)
-    draws = draws_of(bootstrap(frame, fit, n_boot, bootstrap_seed), estimator)
-    rates = np.array([closed_form_rates(r)["compute"]
-                      for r in draws[preferred.names].to_dict("records")])
-    rows += _doubling_rows("preferred", closed_form_rates(fit.params)["compute"], rates,
-                           truth["compute_doubling"])
-
-    fit = fit_with(frame, TRANSFORMER, estimator, delta, random_starts, seed)
-    draws = draws_of(bootstrap(frame, fit, n_boot, bootstrap_seed), estimator)
-    thetas = draws[TRANSFORMER.names].to_numpy(float)
-    rates = np.array([closed_form_rates(dict(zip(TRANSFORMER.names, th)))["compute"]
-                      for th in thetas])
-    rows += _doubling_rows("transformer_gain", closed_form_rates(fit.params)["compute"], rates,
-                           truth["compute_doubling"])
-    for compute in computes:
-        key = ceg_key(compute)
-        gains = [transformer_gain(TRANSFORMER, th, fit.normalizer, float(compute), year)[0]
-                 for th in thetas]
-        estimate = transformer_gain(TRANSFORMER, fit.theta, fit.normalizer, float(compute),
-                                    year)[0]
-        rows.append(_interval_row(key, "transformer_gain", "percentile", estimate,
-                                  percentile_interval(gains, LEVEL), truth[key]))
+    kwargs = dict(delta=delta, settings=settings, n_boot=n_boot, bootstrap_seed=bootstrap_seed)
+    for estimator, (fit, draws) in estimates(frame, preferred, estimators, **kwargs).items():
+        rates = np.array([closed_form_rates(r)["compute"]
+                          for r in draws[preferred.names].to_dict("records")])
+        rows += [{"estimator": estimator, **row} for row in _doubling_rows(
+            "preferred", closed_form_rates(fit.params)["compute"], rates,
+            truth["compute_doubling"])]
+    for estimator, (fit, draws) in estimates(frame, TRANSFORMER, estimators, **kwargs).items():
+        thetas = draws[TRANSFORMER.names].to_numpy(float)
+        rates = np.array([closed_form_rates(dict(zip(TRANSFORMER.names, th)))["compute"]
+                          for th in thetas])
+        rows += [{"estimator": estimator, **row} for row in _doubling_rows(
+            "transformer_gain", closed_form_rates(fit.params)["compute"], rates,
+            truth["compute_doubling"])]
+        for compute in computes:
+            key = ceg_key(compute)
+            gains = [transformer_gain(TRANSFORMER, th, fit.normalizer, float(compute), year)[0]
+                     for th in thetas]
+            estimate = transformer_gain(TRANSFORMER, fit.theta, fit.normalizer,
+                                        float(compute), year)[0]
+            rows.append({"estimator": estimator, **_interval_row(
+                key, "transformer_gain", "percentile", estimate,
+                percentile_interval(gains, LEVEL), truth[key])})
     return rows
 
 
@@ -206,7 +210,7 @@ def _seed(*parts) -> np.random.SeedSequence:
 
 def run_chunk(analysis_csv: str, truths_json: str, out_csv: str, *, truth: str, design_name: str,
               chunk: int, chunk_size: int, n_sim: int, n_boot: int, noise_sd: float,
-              estimators: list[str], model: int, delta: float, random_starts: int, seed: int,
+              estimators: list[str], model: int, delta: float, settings: FitSettings,
               calibration_seed: int, computes: list[float], year: float,
               progress: bool = True) -> None:
     """Simulated sets chunk·chunk_size … (chunk+1)·chunk_size − 1 (at most n_sim in all) of
@@ -216,19 +220,18 @@ def run_chunk(analysis_csv: str, truths_json: str, out_csv: str, *, truth: str, 
     frame = design_frame(design_name, pd.read_csv(analysis_csv), calibration_seed)
     truth_values = true_values(theta, frame, computes, year)
     rows = []
+    check_estimators(estimators)
     sims = range(chunk * chunk_size, min(n_sim, (chunk + 1) * chunk_size))
     for sim in tqdm(sims, disable=not progress, desc=f"calibration {truth}/{design_name}"):
         sequence = _seed(calibration_seed, truth, design_name, sim)
         noise_seed, boot_seed = sequence.generate_state(2)
         data = simulate_set(frame, theta, noise_sd, np.random.default_rng(noise_seed))
-        for estimator in estimators:
-            for row in analyse_set(data, truth_values, estimator=estimator,
-                                   preferred=MODELS[model], delta=delta,
-                                   random_starts=random_starts, seed=seed, n_boot=n_boot,
-                                   bootstrap_seed=int(boot_seed), computes=computes, year=year):
-                rows.append({"truth": truth, "design": design_name, "sim": sim,
-                             "estimator": estimator, **row,
-                             "truth_value": truth_values[row["quantity"]]})
+        for row in analyse_set(data, truth_values, estimators=estimators,
+                               preferred=MODELS[model], delta=delta, settings=settings,
+                               n_boot=n_boot, bootstrap_seed=int(boot_seed), computes=computes,
+                               year=year):
+            rows.append({"truth": truth, "design": design_name, "sim": sim, **row,
+                         "truth_value": truth_values[row["quantity"]]})
     columns = ["truth", "design", "sim", "estimator", "quantity", "model", "method",
                "truth_value", "estimate", "lower", "upper", "n_defined", "n_draws", "covered"]
     write_csv(pd.DataFrame(rows, columns=columns), out_csv)

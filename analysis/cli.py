@@ -14,6 +14,9 @@ from pathlib import Path
 from .cli_appendices import register as register_appendices
 from .preprocess import Selection
 
+#: `fitting.ESTIMATORS`, repeated so that parsing options does not load the fitting code
+ESTIMATORS = ("paper", "effect", "refit")
+
 
 def _validate(args: argparse.Namespace) -> int:
     from .schema import validate_csv
@@ -62,7 +65,8 @@ def _cross_validation(a: argparse.Namespace) -> None:
     from .pipeline import cross_validation
     cross_validation(a.analysis, a.out, model=a.model, deltas=a.deltas,
                      holdout_fraction=a.holdout_fraction, random_starts=a.random_starts,
-                     seed=a.seed)
+                     seed=a.seed, fold_random_starts=a.fold_random_starts,
+                     fold_shared_starts=a.fold_shared_starts)
 
 
 def _merge_cross_validation(a: argparse.Namespace) -> None:
@@ -72,14 +76,13 @@ def _merge_cross_validation(a: argparse.Namespace) -> None:
 
 def _main_fit(a: argparse.Namespace) -> None:
     from .pipeline import main_fit
-    main_fit(a.analysis, a.out, model=a.model, delta=a.delta, random_starts=a.random_starts,
-             seed=a.seed)
+    main_fit(a.analysis, a.out, model=a.model, delta=a.delta, settings=settings_from(a))
 
 
 def _main_bootstrap(a: argparse.Namespace) -> None:
     from .pipeline import main_bootstrap
     main_bootstrap(a.analysis, a.out, a.draws, model=a.model, delta=a.delta,
-                   random_starts=a.random_starts, seed=a.seed, n=a.n,
+                   settings=settings_from(a), n=a.n,
                    bootstrap_seed=a.bootstrap_seed, doubling_year=a.doubling_year,
                    doubling_compute=a.doubling_compute)
 
@@ -87,14 +90,14 @@ def _main_bootstrap(a: argparse.Namespace) -> None:
 def _paper_clustered(a: argparse.Namespace) -> None:
     from .pipeline import paper_clustered
     paper_clustered(a.analysis, a.out, model=a.model, delta=a.delta,
-                    random_starts=a.random_starts, seed=a.seed, n=a.n,
+                    settings=settings_from(a), n=a.n,
                     bootstrap_seed=a.bootstrap_seed)
 
 
 def _top10_member(a: argparse.Namespace) -> None:
     from .pipeline import top10_member
-    top10_member(a.analysis, a.selection, a.out, rank=a.rank, random_starts=a.random_starts,
-                 seed=a.seed, draws=a.draws, bootstrap_seed=a.bootstrap_seed,
+    top10_member(a.analysis, a.selection, a.out, rank=a.rank, settings=settings_from(a),
+                 draws=a.draws, bootstrap_seed=a.bootstrap_seed,
                  doubling_year=a.doubling_year, doubling_compute=a.doubling_compute)
 
 
@@ -105,15 +108,15 @@ def _top10_pool(a: argparse.Namespace) -> None:
 
 def _transformer_gain(a: argparse.Namespace) -> None:
     from .pipeline import transformer_variant
-    transformer_variant(a.analysis, a.out, delta=a.delta, random_starts=a.random_starts,
-                        seed=a.seed, n=a.n, bootstrap_seed=a.bootstrap_seed,
+    transformer_variant(a.analysis, a.out, delta=a.delta, settings=settings_from(a), n=a.n,
+                        bootstrap_seed=a.bootstrap_seed,
                         computes=a.ceg_compute, year=a.doubling_year)
 
 
 def _cutoff(a: argparse.Namespace) -> None:
     from .pipeline import cutoff
-    cutoff(a.analysis, a.out, year=a.year, delta=a.delta, random_starts=a.random_starts,
-           seed=a.seed, draws=a.draws, bootstrap_seed=a.bootstrap_seed)
+    cutoff(a.analysis, a.out, year=a.year, delta=a.delta, settings=settings_from(a),
+           draws=a.draws, bootstrap_seed=a.bootstrap_seed)
 
 
 def _shapley(a: argparse.Namespace) -> None:
@@ -138,7 +141,7 @@ def _merge_estimates(a: argparse.Namespace) -> None:
 def _calibration_truths(a: argparse.Namespace) -> None:
     from .calibration import write_truths
     write_truths(a.analysis, a.out, truths=a.truths, loss_reduction=a.loss_reduction,
-                 delta=a.delta, random_starts=a.random_starts, seed=a.seed)
+                 delta=a.delta, settings=settings_from(a))
 
 
 def _calibration_chunk(a: argparse.Namespace) -> None:
@@ -146,7 +149,7 @@ def _calibration_chunk(a: argparse.Namespace) -> None:
     run_chunk(a.analysis, a.truths_json, a.out, truth=a.truth, design_name=a.design,
               chunk=a.chunk, chunk_size=a.chunk_size, n_sim=a.n_sim, n_boot=a.n_boot,
               noise_sd=a.noise_sd, estimators=a.estimators, model=a.model, delta=a.delta,
-              random_starts=a.random_starts, seed=a.seed, calibration_seed=a.calibration_seed,
+              settings=settings_from(a), calibration_seed=a.calibration_seed,
               computes=a.ceg_compute, year=a.doubling_year)
 
 
@@ -163,7 +166,7 @@ def _calibration_report(a: argparse.Namespace) -> None:
 def _sensitivity(a: argparse.Namespace) -> None:
     from .pipeline import sensitivity
     sensitivity(a.raw, a.out, selection=selection_from(a), model=a.model, delta=a.delta,
-                random_starts=a.random_starts, seed=a.seed, draws=a.draws,
+                settings=settings_from(a), draws=a.draws,
                 bootstrap_seed=a.bootstrap_seed)
 
 
@@ -246,7 +249,8 @@ def selection_from(args: argparse.Namespace) -> Selection:
                      reference_compatible=args.reference_compatible)
 
 
-def add_fit(parser: argparse.ArgumentParser, *, preferred: bool = True) -> None:
+def add_fit(parser: argparse.ArgumentParser, *, preferred: bool = True,
+            refits: bool = True) -> None:
     group = parser.add_argument_group("fit (docs/method.md §3)")
     if preferred:
         group.add_argument("--model", type=int, default=7, help="preferred model (default 7)")
@@ -255,6 +259,24 @@ def add_fit(parser: argparse.ArgumentParser, *, preferred: bool = True) -> None:
     group.add_argument("--random-starts", type=int, default=16,
                        help="seeded random starts of each fit (default 16)")
     group.add_argument("--seed", type=int, default=0, help="seed of the random starts (default 0)")
+    if not refits:
+        return
+    group.add_argument("--estimator", choices=ESTIMATORS, default="paper",
+                       help="paper: L1 on raw coefficients (the paper's); effect: L1 on the "
+                            "transformer multiplier's effect; refit: unpenalised refit on the "
+                            "support the paper's fit selects (default paper)")
+    group.add_argument("--refit-random-starts", type=int, default=2,
+                       help="seeded random starts of each bootstrap refit besides the full "
+                            "fit's optima and the heuristic point (default 2)")
+    group.add_argument("--shared-starts", type=int, default=6,
+                       help="diverse end points of the other draws tried by every bootstrap "
+                            "refit (default 6)")
+
+
+def settings_from(args: argparse.Namespace):
+    from .pipeline import FitSettings
+    return FitSettings(args.random_starts, args.seed, args.estimator,
+                       args.refit_random_starts, args.shared_starts)
 
 
 # --- the parser ------------------------------------------------------------------------------
@@ -300,7 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--model", type=int, required=True)
     q.add_argument("--deltas", type=float, nargs="+", required=True, help="penalty grid")
     q.add_argument("--holdout-fraction", type=float, default=0.2)
-    add_fit(q, preferred=False)
+    add_fit(q, preferred=False, refits=False)
+    q.add_argument("--fold-random-starts", type=int, default=0,
+                   help="seeded random starts of each leave-one-out fold besides the optima of "
+                        "the fit on all leave-one-out rows and the heuristic point (default 0)")
+    q.add_argument("--fold-shared-starts", type=int, default=2,
+                   help="diverse end points of the other folds tried by every fold (default 2)")
     q.set_defaults(func=_cross_validation)
 
     q = sub.add_parser("merge-cv", help="merge per-model CV scores into the ranked table")

@@ -1,10 +1,12 @@
 """Model selection by cross-validation (docs/method.md §4).
 
-A seeded 20% of the analysis set is held out; on the other 80%, leave-one-out. Each fold is
-polished by Newton from every distinct local optimum of the multistart fit on the 80% (never
-from the previous fold, so folds do not depend on their order), continues from the best of
-those, is certified by its KKT residual and escalates (L-BFGS-B, then a full multistart)
-only when the certificate fails (`fit_fold`).
+A seeded 20% of the analysis set is held out; on the other 80%, leave-one-out. A fold is
+the leave-one-out rows with one row's weight set to zero, so all folds that share a
+normaliser (Y₀, N₀, D₀ of their fitting data) are refitted together by `fitting.refit`:
+each from the distinct optima of the multistart fit on all leave-one-out rows, the
+heuristic point and seeded random points, then from the best points of the other folds.
+Every fold starts from the same points whatever its position, so folds do not depend on
+their order; each is certified by its KKT residual.
 """
 
 from __future__ import annotations
@@ -14,16 +16,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .fitting import AugmentedScalingLaw, certified_refit, newton_polish, objective
-from .models import MODELS, ModelSpec, Normalizer, design, predict
+from .fitting import AugmentedScalingLaw, problem, refit
+from .models import MODELS, ModelSpec, Normalizer, design
+from .solver import LeastSquares
 
 
 def holdout_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (leave-one-out part, held-out part); the held-out size is ceil(fraction·n)."""
-    from sklearn.model_selection import train_test_split  # slow import: only where used
-    loo, held = train_test_split(np.arange(n), test_size=fraction, random_state=seed,
-                                 shuffle=True)
-    return np.sort(loo), np.sort(held)
+    """Indices (leave-one-out part, held-out part); the held-out size is ceil(fraction·n).
+    The same split as scikit-learn's `train_test_split(range(n), test_size=fraction,
+    random_state=seed)`: the first ceil(fraction·n) entries of a seeded permutation."""
+    n_held = int(np.ceil(fraction * n))
+    perm = np.random.RandomState(seed).permutation(n)
+    return np.sort(perm[n_held:]), np.sort(perm[:n_held])
 
 
 @dataclass(frozen=True)
@@ -41,56 +45,62 @@ class CVScore:
     failed_folds: int
 
 
-def fit_fold(spec: ModelSpec, delta: float, train: pd.DataFrame, warm: list[np.ndarray],
-             seed: int) -> tuple[np.ndarray, Normalizer, bool, float]:
-    """Fit one fold: a Newton polish from each warm start (the distinct local optima of the
-    fit on all leave-one-out rows, so a removed point that switches the global basin is
-    caught), then `certified_refit` from the best one.
-    Returns (θ, normaliser, whether more than a Newton polish was needed, KKT residual)."""
-    norm = Normalizer.of(train, spec.tokens_column)
-    des, y = design(train, spec, norm), train["log_ppl"].to_numpy(float)
-    polished = [newton_polish(des, y, delta, start) for start in warm]
-    values = [objective(des, y, theta, delta) for theta in polished]
-    best = polished[int(np.nanargmin(values))]
-    theta, level, kkt = certified_refit(spec, delta, train, norm, best, seed)
-    return theta, norm, level > 0, kkt
+def fold_normalizers(loo: pd.DataFrame, spec: ModelSpec) -> list[Normalizer]:
+    """The normaliser of each leave-one-out fold (its fitting data's minima)."""
+    return [Normalizer.of(loo.drop(index=i), spec.tokens_column) for i in range(len(loo))]
+
+
+def fit_folds(loo: pd.DataFrame, spec: ModelSpec, base, seed: int, n_random: int,
+              n_shared: int) -> tuple[np.ndarray, list[Normalizer], pd.DataFrame]:
+    """θ (n, p) of every leave-one-out fold, its normaliser and refit diagnostics."""
+    norms = fold_normalizers(loo, spec)
+    thetas = np.zeros((len(loo), spec.n_params))
+    diagnostics = [None] * len(loo)
+    for norm in dict.fromkeys(norms):  # folds sharing a normaliser share a design
+        folds = np.array([i for i, other in enumerate(norms) if other == norm])
+        weights = np.ones((len(folds), len(loo)))
+        weights[np.arange(len(folds)), folds] = 0.0
+        result = refit(base, problem(loo, spec, norm), weights,
+                       [(seed, int(i)) for i in folds], n_random, n_shared)
+        thetas[folds] = result.theta[base.estimator]
+        for k, i in enumerate(folds):
+            diagnostics[i] = result.diagnostics.iloc[k]
+    return thetas, norms, pd.DataFrame(diagnostics).reset_index(drop=True)
 
 
 def cross_validate(frame: pd.DataFrame, spec: ModelSpec, delta: float, fraction: float = 0.2,
-                   seed: int = 0, n_random_starts: int = 16) -> CVScore:
+                   seed: int = 0, n_random_starts: int = 16, fold_random_starts: int = 0,
+                   fold_shared_starts: int = 2) -> CVScore:
     """LOOCV on the 80% part and held-out MSE averaged over folds, for one (model, δ)."""
     loo_idx, held_idx = holdout_split(len(frame), fraction, seed)
     loo, held = frame.iloc[loo_idx].reset_index(drop=True), frame.iloc[held_idx]
     base = AugmentedScalingLaw(spec, delta, n_random_starts, seed).fit(loo)
-    y = loo["log_ppl"].to_numpy(float)
-    y_held = held["log_ppl"].to_numpy(float)
-    predictions, held_mse, kkts = np.full(len(loo), np.nan), [], []
-    refits = failed = 0
-    for i in range(len(loo)):
-        train = loo.drop(index=i)
-        try:
-            theta, norm, refit, kkt = fit_fold(spec, delta, train, base.optima, seed)
-        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
-            failed += 1
-            continue
-        refits += refit
-        kkts.append(kkt)
-        predictions[i] = predict(design(loo.iloc[[i]], spec, norm), theta)[0]
-        held_mse.append(np.mean((y_held - predict(design(held, spec, norm), theta)) ** 2))
-    ok = np.isfinite(predictions)
+    thetas, norms, diag = fit_folds(loo, spec, base, seed, fold_random_starts,
+                                     fold_shared_starts)
+    y, y_held = loo["log_ppl"].to_numpy(float), held["log_ppl"].to_numpy(float)
+    predictions = np.empty(len(loo))
+    held_mse = np.empty(len(loo))
+    for i, norm in enumerate(norms):
+        predictions[i] = LeastSquares(design(loo.iloc[[i]], spec, norm), y[[i]]).predict(thetas[i])[0, 0]
+        held_pred = LeastSquares(design(held, spec, norm), y_held).predict(thetas[i])[0]
+        held_mse[i] = np.mean((y_held - held_pred) ** 2)
+    failed = diag["level"].to_numpy() == 2
+    ok = np.isfinite(predictions) & ~failed
     mse = float(np.mean((y[ok] - predictions[ok]) ** 2))
     r2 = 1.0 - np.sum((y[ok] - predictions[ok]) ** 2) / np.sum((y[ok] - y[ok].mean()) ** 2)
     return CVScore(spec.model_id, delta, spec.n_params, mse, float(r2),
-                   float(np.mean(held_mse)), len(loo), len(held), refits,
-                   float(max(kkts, default=np.nan)), failed)
+                   float(np.mean(held_mse[ok])), len(loo), len(held),
+                   int((diag["level"] > 0).sum()), float(diag["kkt"].max()), int(failed.sum()))
 
 
 def cross_validate_model(frame: pd.DataFrame, model_id: int, deltas: list[float],
-                         fraction: float, seed: int, n_random_starts: int = 16) -> pd.DataFrame:
+                         fraction: float, seed: int, n_random_starts: int = 16,
+                         fold_random_starts: int = 0, fold_shared_starts: int = 2
+                         ) -> pd.DataFrame:
     """One model over the penalty grid (one Snakemake job)."""
     spec = MODELS[model_id]
-    rows = [cross_validate(frame, spec, d, fraction, seed, n_random_starts).__dict__
-            for d in deltas]
+    rows = [cross_validate(frame, spec, d, fraction, seed, n_random_starts, fold_random_starts,
+                           fold_shared_starts).__dict__ for d in deltas]
     return pd.DataFrame(rows)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .bootstrap import bootstrap
+from .bootstrap import bootstrap, bootstrap_stages
 from .crossval import cross_validate_model, rank_models
 from .fitting import AugmentedScalingLaw
 from .intervals import doubling_interval, doubling_months, percentile_interval
@@ -34,9 +34,10 @@ def read_analysis(path: str) -> pd.DataFrame:
 
 
 def cross_validation(analysis_csv: str, out_csv: str, *, model: int, deltas: list[float],
-                     holdout_fraction: float, random_starts: int, seed: int) -> None:
+                     holdout_fraction: float, random_starts: int, seed: int,
+                     fold_random_starts: int, fold_shared_starts: int) -> None:
     scores = cross_validate_model(read_analysis(analysis_csv), model, deltas, holdout_fraction,
-                                  seed, random_starts)
+                                  seed, random_starts, fold_random_starts, fold_shared_starts)
     write_csv(scores, out_csv)
 
 
@@ -47,14 +48,27 @@ def merge_cross_validation(inputs: list[str], out_csv: str) -> None:
 
 @dataclass(frozen=True)
 class FitSettings:
-    """How every fit of a step searches: seeded random starts besides θ = 0 and the
-    heuristic point."""
+    """How a step fits and refits (docs/method.md §3): the estimator (`fitting.ESTIMATORS`),
+    seeded random starts of a full fit besides θ = 0 and the heuristic point, and the starts
+    of each bootstrap refit besides the full fit's optima and the heuristic point (random
+    ones of its own, and diverse end points shared between the draws)."""
 
     random_starts: int = 16
     seed: int = 0
+    estimator: str = "paper"
+    refit_random_starts: int = 2
+    shared_starts: int = 6
 
     def fit(self, frame: pd.DataFrame, spec: ModelSpec, delta: float):
-        return AugmentedScalingLaw(spec, delta, self.random_starts, self.seed).fit(frame)
+        return AugmentedScalingLaw(spec, delta, self.random_starts, self.seed,
+                                   self.estimator).fit(frame)
+
+    def bootstrap(self, frame: pd.DataFrame, fit, n: int, seed: int, unit: str = "evaluation",
+                  progress: bool = True, stages: bool = False):
+        """Draws of `fit`'s estimator, or with `stages` every stage's (`bootstrap_stages`)."""
+        run = bootstrap_stages if stages else bootstrap
+        return run(frame, fit, n, seed, unit, progress, self.refit_random_starts,
+                   self.shared_starts)
 
 
 DOUBLING_KEYS = ("compute", "parameters", "data")
@@ -74,24 +88,38 @@ def _theta(draws: pd.DataFrame, spec: ModelSpec) -> np.ndarray:
 
 # --- the pieces of the estimates, one Snakemake rule each ----------------------------------
 
-def main_fit(analysis_csv: str, out_json: str, *, model: int, delta: float, random_starts: int,
-             seed: int) -> None:
+def main_fit(analysis_csv: str, out_json: str, *, model: int, delta: float,
+             settings: FitSettings) -> None:
     """The preferred model's fit on the full analysis set (the point estimates)."""
     frame = read_analysis(analysis_csv)
-    fit = FitSettings(random_starts, seed).fit(frame, MODELS[model], delta)
+    fit = settings.fit(frame, MODELS[model], delta)
     write_json({"main_model": fit.to_dict(), "n_evaluations": len(frame),
                 "n_transformer": int(frame["transformer"].sum())}, out_json)
 
 
+def refit_diagnostics(draws: pd.DataFrame) -> dict:
+    """How the draws' refits went: certificate levels, and how often the warm start (the
+    full fit) was not the best start, i.e. how often a warm-started refit would have stopped
+    in the wrong basin."""
+    return {"n": len(draws), "lbfgs_needed": int((draws["level"] == 1).sum()),
+            "certificate_failed": int((draws["level"] == 2).sum()),
+            "warm_start_not_best": int((draws["warm_gap"] > 1e-7).sum()),
+            "starts_per_refit": int(draws["starts"].median()),
+            "median_starts_agreeing": float(draws["agreeing"].median())}
+
+
 def main_bootstrap(analysis_csv: str, out_json: str, draws_csv: str, *, model: int,
-                   delta: float, random_starts: int, seed: int, n: int, bootstrap_seed: int,
+                   delta: float, settings: FitSettings, n: int, bootstrap_seed: int,
                    doubling_year: float, doubling_compute: float, progress: bool = True) -> None:
     """Bootstrap of the preferred model (resampled evaluations): the parameter table and
-    the doubling times (closed form and numerical), each interval from growth rates."""
+    the doubling times (closed form and numerical), each interval from growth rates. With
+    the ``refit`` estimator, the doubling times of its penalised stage (the paper's
+    estimator) are given beside."""
     frame = read_analysis(analysis_csv)
     spec = MODELS[model]
-    fit = FitSettings(random_starts, seed).fit(frame, spec, delta)
-    draws = bootstrap(frame, fit, n, bootstrap_seed, "evaluation", progress)
+    fit = settings.fit(frame, spec, delta)
+    stages = settings.bootstrap(frame, fit, n, bootstrap_seed, progress=progress, stages=True)
+    draws = stages[fit.estimator]
     rates = closed_form_rate_draws(draws, spec)
     rates["compute_numerical"] = [numerical_rate(spec, theta, fit.normalizer, doubling_year,
                                                  doubling_compute)
@@ -100,32 +128,38 @@ def main_bootstrap(analysis_csv: str, out_json: str, draws_csv: str, *, model: i
     write_csv(pd.concat([draws, rates.add_prefix("rate_"), months], axis=1), draws_csv)
     table = {name: {"estimate": fit.params[name], "se": float(draws[name].std(ddof=1)),
                     **percentile_interval(draws[name])} for name in spec.names}
+    other = {name: {key: doubling_interval(value) for key, value
+                    in closed_form_rate_draws(stage, spec).items()}
+             for name, stage in stages.items() if name != fit.estimator}
     write_json({
         "parameter_table": table,
         "bootstrap": {"n": n, "seed": bootstrap_seed, "unit": "evaluation",
-                      "escalations": {"lbfgs": int((draws["refit"] == 1).sum()),
-                                      "multistart": int((draws["refit"] == 2).sum())},
+                      "estimator": fit.estimator,
+                      "refits": {name: refit_diagnostics(stage) for name, stage in stages.items()},
                       "share_alpha_plus_beta_year_negative":
                           float(((draws["alpha_year"] + draws["beta_year"]) < 0).mean())},
         "doubling_time_months": {key: doubling_interval(rates[key]) for key in rates},
+        "doubling_time_months_other_estimators": other,
     }, out_json)
 
 
 def paper_clustered(analysis_csv: str, out_json: str, *, model: int, delta: float,
-                    random_starts: int, seed: int, n: int, bootstrap_seed: int,
+                    settings: FitSettings,
+                   n: int, bootstrap_seed: int,
                     progress: bool = True) -> None:
     """Closed-form doubling times with papers resampled instead of evaluations."""
     frame = read_analysis(analysis_csv)
     spec = MODELS[model]
-    fit = FitSettings(random_starts, seed).fit(frame, spec, delta)
-    rates = closed_form_rate_draws(bootstrap(frame, fit, n, bootstrap_seed, "paper", progress),
-                                   spec)
+    fit = settings.fit(frame, spec, delta)
+    rates = closed_form_rate_draws(settings.bootstrap(frame, fit, n, bootstrap_seed, "paper",
+                                                      progress), spec)
     write_json({"doubling_time_months_paper_clustered":
                     {key: doubling_interval(rates[key]) for key in DOUBLING_KEYS}}, out_json)
 
 
 def top10_member(analysis_csv: str, selection_csv: str, out_csv: str, *, rank: int,
-                 random_starts: int, seed: int, draws: int, bootstrap_seed: int,
+                 settings: FitSettings,
+                   draws: int, bootstrap_seed: int,
                  doubling_year: float, doubling_compute: float, progress: bool = True) -> None:
     """Numerical compute-growth rate of each bootstrap draw of the candidate (model, δ) pair
     ranked `rank` (1 = best) by LOOCV error; no rows when fewer pairs were scored."""
@@ -136,8 +170,8 @@ def top10_member(analysis_csv: str, selection_csv: str, out_csv: str, *, rank: i
         return
     row = best.iloc[rank - 1]
     frame, spec = read_analysis(analysis_csv), MODELS[int(row["model"])]
-    fit = FitSettings(random_starts, seed).fit(frame, spec, float(row["delta"]))
-    resampled = bootstrap(frame, fit, draws, bootstrap_seed + rank, "evaluation", progress)
+    fit = settings.fit(frame, spec, float(row["delta"]))
+    resampled = settings.bootstrap(frame, fit, draws, bootstrap_seed + rank, progress=progress)
     rates = [numerical_rate(spec, theta, fit.normalizer, doubling_year, doubling_compute)
              for theta in _theta(resampled, spec)]
     write_csv(pd.DataFrame({"rank": rank, "model": int(row["model"]), "delta": float(row["delta"]),
@@ -145,24 +179,37 @@ def top10_member(analysis_csv: str, selection_csv: str, out_csv: str, *, rank: i
                             "rate": rates}, columns=TOP10_COLUMNS), out_csv)
 
 
-def transformer_variant(analysis_csv: str, out_json: str, *, delta: float, random_starts: int,
-                        seed: int, n: int, bootstrap_seed: int, computes: list[float],
-                        year: float, progress: bool = True) -> None:
+def transformer_variant(analysis_csv: str, out_json: str, *, delta: float,
+                        settings: FitSettings, n: int, bootstrap_seed: int,
+                        computes: list[float], year: float, progress: bool = True) -> None:
     """Model 7 with the transformer multiplier: compute-equivalent gain and loss reduction
-    at each compute, with intervals over every draw (an infinite gain counts)."""
+    at each compute, with intervals over every draw (an infinite gain counts). With the
+    ``refit`` estimator, its penalised stage (the paper's estimator) is given beside."""
     frame, spec = read_analysis(analysis_csv), VARIANTS["transformer_gain"]
-    fit = FitSettings(random_starts, seed).fit(frame, spec, delta)
-    thetas = _theta(bootstrap(frame, fit, n, bootstrap_seed, "evaluation", progress), spec)
+    fit = settings.fit(frame, spec, delta)
+    stages = settings.bootstrap(frame, fit, n, bootstrap_seed, progress=progress, stages=True)
+    points = {fit.estimator: fit}
+    if fit.penalised is not None:
+        points["paper"] = fit.penalised
+
+    def gains_at(compute: float, name: str) -> dict:
+        gains, reductions = zip(*(transformer_gain(spec, theta, fit.normalizer, compute, year)
+                                  for theta in _theta(stages[name], spec)))
+        point_gain, point_reduction = transformer_gain(spec, points[name].theta,
+                                                       fit.normalizer, compute, year)
+        return {**percentile_interval(gains), "point": point_gain,
+                "loss_reduction": {**percentile_interval(reductions), "point": point_reduction}}
+
     out = {"point_fit": fit.params}
     for compute in computes:
-        gains, reductions = zip(*(transformer_gain(spec, theta, fit.normalizer, float(compute),
-                                                   year) for theta in thetas))
-        point_gain, point_reduction = transformer_gain(spec, fit.theta, fit.normalizer,
-                                                       float(compute), year)
-        out[compute_label(compute)] = {**percentile_interval(gains), "point": point_gain,
-                                       "loss_reduction": {**percentile_interval(reductions),
-                                                          "point": point_reduction}}
-    write_json({"transformer_ceg": out}, out_json)
+        out[compute_label(compute)] = gains_at(float(compute), fit.estimator)
+        for name in stages:
+            if name != fit.estimator:
+                out[compute_label(compute)][f"{name}_estimator"] = gains_at(float(compute), name)
+    write_json({"transformer_ceg": out,
+                "transformer_gain_fit": {"estimator": fit.estimator, "refits": {
+                    name: refit_diagnostics(stage) for name, stage in stages.items()}}},
+               out_json)
 
 
 def compute_label(compute: float) -> str:
@@ -170,12 +217,12 @@ def compute_label(compute: float) -> str:
     return f"{float(compute):.0e}".replace("+", "")
 
 
-def cutoff(analysis_csv: str, out_json: str, *, year: float, delta: float, random_starts: int,
-           seed: int, draws: int, bootstrap_seed: int, progress: bool = True) -> None:
+def cutoff(analysis_csv: str, out_json: str, *, year: float, delta: float, settings: FitSettings,
+            draws: int, bootstrap_seed: int, progress: bool = True) -> None:
     """Model 7 with hinge year terms at `year`: compute doubling before and after it."""
     frame, spec = read_analysis(analysis_csv), VARIANTS["hinge"].with_cutoff(float(year))
-    fit = FitSettings(random_starts, seed).fit(frame, spec, delta)
-    resampled = bootstrap(frame, fit, draws, bootstrap_seed, "evaluation", progress)
+    fit = settings.fit(frame, spec, delta)
+    resampled = settings.bootstrap(frame, fit, draws, bootstrap_seed, progress=progress)
     before = closed_form_rate_draws(resampled, spec)["compute"]
     after = closed_form_rate_draws(resampled, spec, alpha_year="alpha_year_post",
                                    beta_year="beta_year_post")["compute"]
@@ -223,17 +270,18 @@ SENSITIVITY_VARIANTS = {
 
 
 def sensitivity(raw_csv: str, out_json: str, *, selection: Selection, model: int,
-                delta: float, random_starts: int, seed: int, draws: int, bootstrap_seed: int,
+                delta: float, settings: FitSettings,
+                   draws: int, bootstrap_seed: int,
                 progress: bool = True) -> None:
     """The preferred model on alternative selections of rows (docs/method.md §8, curation):
     `selection` (the main one) with each change of `SENSITIVITY_VARIANTS`."""
     raw = load_evaluations(raw_csv)
-    settings, spec = FitSettings(random_starts, seed), MODELS[model]
+    spec = MODELS[model]
     out = {}
     for label, change in SENSITIVITY_VARIANTS.items():
         frame, _ = build_analysis_set(raw, replace(selection, **change))
         result = settings.fit(frame, spec, delta)
-        resampled = bootstrap(frame, result, draws, bootstrap_seed, "evaluation", progress)
+        resampled = settings.bootstrap(frame, result, draws, bootstrap_seed, progress=progress)
         rates = closed_form_rate_draws(resampled, spec)["compute"]
         out[label] = {"n_evaluations": len(frame), "objective": result.objective,
                       "compute_doubling_point": closed_form_doubling(result.params)["compute"],

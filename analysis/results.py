@@ -91,14 +91,19 @@ class ScalingLaw:
         Seeded random starting points besides θ = 0 and the heuristic start.
     seed : int, keyword-only, default 0
         Seed of the random starts (and the default seed of `ScalingLawResults.bootstrap`).
+    estimator : {"paper", "effect", "refit"}, keyword-only, default "paper"
+        The objective (docs/method.md §3): the paper's L1 penalty on raw coefficients, the
+        penalty on the transformer multiplier's effect, or an unpenalised refit on the
+        support the paper's penalised fit selects.
     """
 
     def __init__(self, model: int | str | ModelSpec = PREFERRED, *, delta: float = 0.0025,
-                 random_starts: int = 16, seed: int = 0):
+                 random_starts: int = 16, seed: int = 0, estimator: str = "paper"):
         self.model = model
         self.delta = delta
         self.random_starts = random_starts
         self.seed = seed
+        self.estimator = estimator
 
     @property
     def spec(self) -> ModelSpec:
@@ -107,7 +112,7 @@ class ScalingLaw:
     def get_params(self) -> dict:
         """The hyperparameters, as given."""
         return {"model": self.model, "delta": self.delta, "random_starts": self.random_starts,
-                "seed": self.seed}
+                "seed": self.seed, "estimator": self.estimator}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -122,7 +127,7 @@ class ScalingLaw:
         if int(self.random_starts) != self.random_starts or self.random_starts < 0:
             raise ValueError(f"random_starts must be a count >= 0, got {self.random_starts!r}")
         estimator = AugmentedScalingLaw(self.spec, float(self.delta), int(self.random_starts),
-                                        int(self.seed))
+                                        int(self.seed), self.estimator)
         return ScalingLawResults(estimator.fit(frame, normalizer), self, frame)
 
 
@@ -260,14 +265,8 @@ class ScalingLawResults:
     def to_dict(self) -> dict:
         fit = self.fit_result
         model = self.model.model if isinstance(self.model.model, (int, str)) else None
-        return {
-            **fit.to_dict(),
-            "spec": _spec_to_dict(self.spec),
-            "hyperparameters": {**self.model.get_params(), "model": model},
-            "theta": [float(v) for v in fit.theta],
-            "start_objectives": [float(v) for v in fit.start_objectives],
-            "optima": [[float(v) for v in theta] for theta in fit.optima],
-        }
+        return {**_fit_record(fit), "spec": _spec_to_dict(self.spec),
+                "hyperparameters": {**self.model.get_params(), "model": model}}
 
     def to_json(self) -> str:
         """JSON text from which `from_json` rebuilds these results exactly (without the data)."""
@@ -281,17 +280,11 @@ class ScalingLawResults:
         spec = _spec_from_dict(record["spec"]) if "spec" in record else MODELS[record["model"]]
         theta = np.array(record["theta"] if "theta" in record
                          else [record["params"][k] for k in spec.names], float)
-        optimality = record.get("optimality", {})
-        fit = FitResult(spec, float(record["delta"]), theta, float(record["objective"]),
-                        float(record["mse"]), Normalizer(**record["normalizer"]),
-                        int(record["n_obs"]), float(optimality.get("kkt_residual", np.nan)),
-                        int(optimality.get("starts", 0)), int(optimality.get("starts_agreeing", 0)),
-                        list(record.get("start_objectives", [])),
-                        [np.array(t, float) for t in record.get("optima", [])])
+        fit = _fit_from_record(record, spec, theta)
         hyper = record.get("hyperparameters", {})
         model = ScalingLaw(hyper.get("model") or spec, delta=hyper.get("delta", fit.delta),
                            random_starts=hyper.get("random_starts", 16),
-                           seed=hyper.get("seed", 0))
+                           seed=hyper.get("seed", 0), estimator=fit.estimator)
         if "bootstrap" in record:
             boot = record["bootstrap"]
             draws = pd.DataFrame(boot["draws"], columns=boot["columns"])
@@ -338,9 +331,9 @@ class BootstrapResults(ScalingLawResults):
 
     @property
     def escalations(self) -> dict[str, int]:
-        """Refits that needed L-BFGS-B, or a full multistart, to pass their certificate."""
-        return {"lbfgs": int((self.draws["refit"] == 1).sum()),
-                "multistart": int((self.draws["refit"] == 2).sum())}
+        """Refits that needed L-BFGS-B after Newton, or failed their KKT certificate."""
+        return {"lbfgs": int((self.draws["level"] == 1).sum()),
+                "failed": int((self.draws["level"] == 2).sum())}
 
     def parameter_table(self, level: float = 0.95) -> pd.DataFrame:
         """Estimate, bootstrap SE and percentile interval of every coefficient."""
@@ -382,8 +375,8 @@ class BootstrapResults(ScalingLawResults):
         table = self.parameter_table(level)
         lines = self._header() + [
             f"bootstrap: {self.n} resamples of {self.unit}s, seed {self.seed}; "
-            f"{self.escalations['lbfgs']} L-BFGS-B and {self.escalations['multistart']} "
-            "multistart escalations",
+            f"{self.escalations['lbfgs']} refits needed L-BFGS-B, "
+            f"{self.escalations['failed']} failed the optimality certificate",
             f"{'coefficient':<20s} {'estimate':>10s} {'bse':>10s} {f'{key} lower':>12s} "
             f"{f'{key} upper':>12s}"]
         lines += [f"{name:<20s} {row.estimate:>10.5f} {row.bse:>10.5f} {row.lower:>12.5f} "
@@ -400,6 +393,34 @@ class BootstrapResults(ScalingLawResults):
                 "bootstrap": {"seed": self.seed, "unit": self.unit,
                               "columns": list(self.draws.columns),
                               "draws": self.draws.to_numpy(float).tolist()}}
+
+
+def _fit_record(fit: FitResult) -> dict:
+    """`FitResult.to_dict` with what rebuilding it exactly needs (θ, every start's objective,
+    the distinct optima; the penalised stage of the ``refit`` estimator likewise)."""
+    record = {**fit.to_dict(), "theta": [float(v) for v in fit.theta],
+              "start_objectives": [float(v) for v in fit.start_objectives],
+              "optima": [[float(v) for v in theta] for theta in fit.optima]}
+    if fit.penalised is not None:
+        record["penalised_fit"] = _fit_record(fit.penalised)
+    return record
+
+
+def _fit_from_record(record: dict, spec: ModelSpec, theta: np.ndarray) -> FitResult:
+    optimality = record.get("optimality", {})
+    penalised = record.get("penalised_fit")
+    if penalised is not None:
+        penalised = _fit_from_record(penalised, spec, np.array(
+            penalised["theta"] if "theta" in penalised
+            else [penalised["params"][k] for k in spec.names], float))
+    return FitResult(spec, float(record["delta"]), theta, float(record["objective"]),
+                     float(record["mse"]), Normalizer(**record["normalizer"]),
+                     int(record["n_obs"]), float(optimality.get("kkt_residual", np.nan)),
+                     int(optimality.get("starts", 0)),
+                     int(optimality.get("starts_agreeing", 0)),
+                     list(record.get("start_objectives", [])),
+                     [np.array(t, float) for t in record.get("optima", [])],
+                     record.get("estimator", "paper"), penalised)
 
 
 def _check_alpha(alpha: float) -> None:

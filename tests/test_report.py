@@ -31,7 +31,9 @@ def write_inputs(tmp_path, doubling: dict, ceg: dict) -> list[str]:
                        "optimality": {"kkt_residual": 1e-9, "starts": 18, "starts_agreeing": 9}},
         "parameter_table": {"alpha_N": {"estimate": 0.07, "se": 0.01,
                                         **percentile_interval([0.05, 0.07, 0.09])}},
-        "bootstrap": {"n": 100, "seed": 0, "escalations": {"lbfgs": 0, "multistart": 0},
+        "bootstrap": {"n": 100, "seed": 0, "refits": {"refit": {
+            "n": 100, "lbfgs_needed": 0, "certificate_failed": 0, "warm_start_not_best": 7,
+            "starts_per_refit": 11, "median_starts_agreeing": 4.0}},
                       "share_alpha_plus_beta_year_negative": 0.05},
         "doubling_time_months": doubling,
         "doubling_time_months_paper_clustered": {"compute": BOUNDED},

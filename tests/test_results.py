@@ -34,16 +34,20 @@ def test_public_names_are_exported():
 def test_hyperparameters_are_keyword_only_and_kept_as_given(fitted):
     with pytest.raises(TypeError):
         ScalingLaw(7, 0.0025)
-    model = ScalingLaw("transformer_gain", delta=0.001, random_starts=3, seed=9)
+    model = ScalingLaw("transformer_gain", delta=0.001, random_starts=3, seed=9,
+                       estimator="refit")
     assert model.get_params() == {"model": "transformer_gain", "delta": 0.001,
-                                  "random_starts": 3, "seed": 9}
+                                  "random_starts": 3, "seed": 9, "estimator": "refit"}
     assert "gamma_transformer" in model.spec.names
     frame, results, _ = fitted
-    assert results.model.get_params() == {"model": 7, "delta": 0.0, "random_starts": 4, "seed": 0}
+    assert results.model.get_params() == {"model": 7, "delta": 0.0, "random_starts": 4, "seed": 0,
+                                          "estimator": "paper"}
     with pytest.raises(ValueError, match="delta"):
         ScalingLaw(7, delta=-0.1).fit(frame)
     with pytest.raises(ValueError, match="random_starts"):
         ScalingLaw(7, random_starts=1.5).fit(frame)
+    with pytest.raises(ValueError, match="unknown estimator"):
+        ScalingLaw(7, estimator="lasso").fit(frame)
     with pytest.raises(ValueError, match="unknown model"):
         ScalingLaw(99).spec
     with pytest.raises(ValueError, match="unknown variant"):

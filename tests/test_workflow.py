@@ -118,6 +118,15 @@ EDITS = {
                        {**BOOTSTRAP_N, **TOP10_JOBS, "cutoff": CUTOFFS, "sensitivity": 1,
                         "figure_cutoff_years": 1, "appendix": 7}),  # C, D, E, F, H, I, ref.
     "top10.draws": ({"top10": {"draws": 4}}, TOP10_JOBS),
+    # the headline estimator: every pipeline fit but the appendices' (the paper's checks) and
+    # cross-validation (which ranks the paper's estimator)
+    "fit.estimator": ({"fit": {"estimator": "effect"}},
+                      {**{k: v for k, v in EVERY_FIT.items() if k not in TOKENS},
+                       "appendix": 1, **APPENDIX, **FRONTIER}),  # C reads the draws
+    # how bootstrap refits search: every bootstrap, and the appendices that fit
+    "fit.shared_starts": ({"fit": {"shared_starts": 3}},
+                          {**BOOTSTRAP_N, **TOP10_JOBS, "cutoff": CUTOFFS, "sensitivity": 1,
+                           "figure_cutoff_years": 1, "appendix": 8, **TOKENS}),
     "shapley.pairs": ({"shapley": {"pairs": [["RNN 2012", "GPT-2"]]}},
                       {"shapley": 1, "estimates": 1, "figure_shapley": 1, **REPORT}),
     "sensitivity_draws": ({"sensitivity_draws": 5}, {"sensitivity": 1, **REPORT}),
@@ -199,9 +208,10 @@ def test_the_repository_workflow_lints_clean_and_plans_every_rule():
     assert plan.returncode == 0, plan.stderr
     jobs = planned_jobs(plan)
     study = config["calibration"]
-    chunks = -(-study["n_sim"] // study["chunk_size"])
-    assert study["n_sim"] >= 200 and study["n_boot"] >= 200
-    assert jobs["calibration_chunk"] == chunks * len(study["truths"]) * len(study["designs"])
+    chunks = sum(-(-s["n_sim"] // study["chunk_size"]) for s in study["studies"])
+    main_study = [s for s in study["studies"] if s["design"] == "n231" and s["truth"] == "paper"]
+    assert main_study and main_study[0]["n_sim"] >= 200 and study["n_boot"] >= 200
+    assert jobs["calibration_chunk"] == chunks
     assert {"calibration_truths", "calibration_merge", "figure_calibration",
             "calibration_report"} <= set(jobs)
 
@@ -210,7 +220,7 @@ def test_the_calibration_target_runs_end_to_end(tiny_run, tmp_path):
     run = copy_run(tiny_run, tmp_path / "run")
     done = snakemake(run, "--cores", "2", "calibration")
     jobs = planned_jobs(done)
-    assert jobs["calibration_chunk"] == 4  # 1 truth × 2 designs × 2 chunks of 2 sets
+    assert jobs["calibration_chunk"] == 4  # 2 studies × 2 chunks of 2 sets
     assert "report" not in jobs and "main_bootstrap" not in jobs
     table = pd.read_csv(run / "results" / "calibration.csv")
     assert list(table.columns[:10]) == ["quantity", "design", "estimator", "method", "n_sim",

@@ -20,14 +20,17 @@ APPENDIX_INPUTS = {
     "J": {"analysis": ANALYSIS_SET, "selection": CV_TABLE},
     "reference_compatible": {"analysis": ANALYSIS_SET, "selection": CV_TABLE},
 }
-_FIT = {"random_starts": "fit.random_starts", "seed": "seed", "model": "preferred.model",
-        "delta": "preferred.delta"}
+# appendix fits use the paper's estimator (they are the paper's checks); C reads the draws of
+# the headline estimator
+_STARTS = {"random_starts": "fit.random_starts", "seed": "seed",
+           "refit_random_starts": "fit.refit_random_starts", "shared_starts": "fit.shared_starts"}
+_FIT = {**_STARTS, "model": "preferred.model", "delta": "preferred.delta"}
 _DRAWS = {"draws": "appendices.draws", "bootstrap_seed": "bootstrap.seed"}
 APPENDIX_SETTINGS = {
     "A": {"direct_progress": "appendices.direct_progress", "selection": "selection"},
     "B": {"scaling_gain": "appendices.scaling_gain"},
     "C": {**_FIT, "frontier": "appendices.frontier"},
-    "D": {"random_starts": "fit.random_starts", "seed": "seed", "draws": "appendices.top10_draws",
+    "D": {**_STARTS, "draws": "appendices.top10_draws",
           "bootstrap_seed": "bootstrap.seed", "n_models": "top10.n_models",
           "ceg_compute": "transformer_ceg.compute", "year": "doubling.year"},
     "E": {**_FIT, **_DRAWS, "vocabulary_imputed": "appendices.vocabulary_imputed"},

@@ -2,10 +2,25 @@
 # sets from known truths, fitted and bootstrapped as the pipeline does, one job per chunk of
 # sets (wildcards truth, design, chunk), merged into results/calibration.csv.
 CALIBRATION = config["calibration"]
-CALIBRATION_CHUNKS = list(range(-(-CALIBRATION["n_sim"] // CALIBRATION["chunk_size"])))
+STUDIES = {(s["truth"], s["design"]): s["n_sim"] for s in CALIBRATION["studies"]}
+TRUTHS = sorted({truth for truth, _ in STUDIES})
+CHUNKS = [f"results/calibration/{truth}/{design}/chunk_{chunk}.csv"
+          for (truth, design), n_sim in STUDIES.items()
+          for chunk in range(-(-n_sim // CALIBRATION["chunk_size"]))]
+
+
+def chunk_options(wildcards) -> str:
+    """Options of one chunk job; its study's number of simulated sets among them."""
+    return cli(**PREFERRED, **FIT_OPTIONS, **REFIT_OPTIONS,
+               n_sim=STUDIES[wildcards.truth, wildcards.design],
+               chunk_size=CALIBRATION["chunk_size"], n_boot=CALIBRATION["n_boot"],
+               noise_sd=CALIBRATION["noise_sd"], estimators=CALIBRATION["estimators"],
+               calibration_seed=CALIBRATION["seed"], ceg_compute=CALIBRATION["ceg_compute"],
+               doubling_year=config["doubling"]["year"])
+
 
 wildcard_constraints:
-    truth="|".join(CALIBRATION["truths"]),
+    truth="|".join(TRUTHS),
     design=r"observed|n\d+",
     chunk=r"\d+",
 
@@ -13,7 +28,7 @@ rule calibration_truths:
     input: "data/processed/analysis_set.csv"
     output: "results/calibration/truths.json"
     params:
-        options=cli(**PREFERRED, **FIT_OPTIONS, truths=CALIBRATION["truths"],
+        options=cli(**PREFERRED, **FIT_OPTIONS, truths=TRUTHS,
                     loss_reduction=CALIBRATION["transformer_loss_reduction"]),
     log: "logs/calibration/truths.log"
     conda: "../envs/algoprogress.yaml"
@@ -27,12 +42,7 @@ rule calibration_chunk:
         truths="results/calibration/truths.json",
     output: "results/calibration/{truth}/{design}/chunk_{chunk}.csv"
     params:
-        options=cli(**PREFERRED, **FIT_OPTIONS, chunk_size=CALIBRATION["chunk_size"],
-                    n_sim=CALIBRATION["n_sim"], n_boot=CALIBRATION["n_boot"],
-                    noise_sd=CALIBRATION["noise_sd"], estimators=CALIBRATION["estimators"],
-                    calibration_seed=CALIBRATION["seed"],
-                    ceg_compute=CALIBRATION["ceg_compute"],
-                    doubling_year=config["doubling"]["year"]),
+        options=chunk_options,
     log: "logs/calibration/{truth}/{design}/chunk_{chunk}.log"
     conda: "../envs/algoprogress.yaml"
     shell:
@@ -42,9 +52,7 @@ rule calibration_chunk:
 
 rule calibration_merge:
     input:
-        expand("results/calibration/{truth}/{design}/chunk_{chunk}.csv",
-               truth=CALIBRATION["truths"], design=CALIBRATION["designs"],
-               chunk=CALIBRATION_CHUNKS),
+        CHUNKS,
     output:
         report("results/calibration.csv", caption="../report/calibration.rst",
                category="Calibration"),

@@ -2,7 +2,11 @@
 # results/estimates/; `estimates` merges them into results/estimates.json. Pieces that do not
 # depend on each other run side by side (`--cores N`), and a changed value reruns only the
 # pieces that use it.
-FIT_OPTIONS = dict(random_starts=config["fit"]["random_starts"], seed=config["seed"])
+FIT_OPTIONS = dict(random_starts=config["fit"]["random_starts"], seed=config["seed"],
+                   estimator=config["fit"]["estimator"])
+# how each bootstrap refit searches (rules that bootstrap add these to FIT_OPTIONS)
+REFIT_OPTIONS = dict(refit_random_starts=config["fit"]["refit_random_starts"],
+                     shared_starts=config["fit"]["shared_starts"])
 PREFERRED = dict(model=config["preferred"]["model"], delta=config["preferred"]["delta"])
 TOP10_RANKS = list(range(1, config["top10"]["n_models"] + 1))
 CUTOFFS = config["cutoff_years"]
@@ -27,7 +31,7 @@ rule main_bootstrap:
         estimates="results/estimates/bootstrap.json",
         draws="results/bootstrap_draws.csv",
     params:
-        options=cli(**PREFERRED, **FIT_OPTIONS, n=config["bootstrap"]["n"],
+        options=cli(**PREFERRED, **FIT_OPTIONS, **REFIT_OPTIONS, n=config["bootstrap"]["n"],
                     bootstrap_seed=config["bootstrap"]["seed"],
                     doubling_year=config["doubling"]["year"],
                     doubling_compute=config["doubling"]["compute"]),
@@ -41,7 +45,7 @@ rule paper_clustered:
     input: "data/processed/analysis_set.csv"
     output: "results/estimates/paper_clustered.json"
     params:
-        options=cli(**PREFERRED, **FIT_OPTIONS, n=config["bootstrap"]["n"],
+        options=cli(**PREFERRED, **FIT_OPTIONS, **REFIT_OPTIONS, n=config["bootstrap"]["n"],
                     bootstrap_seed=config["bootstrap"]["seed"]),
     log: "logs/estimates/paper_clustered.log"
     conda: "../envs/algoprogress.yaml"
@@ -55,7 +59,7 @@ rule top10_member:
         selection="results/model_selection.csv",
     output: "results/estimates/top10/rank_{rank}.csv"
     params:
-        options=cli(**FIT_OPTIONS, draws=config["top10"]["draws"],
+        options=cli(**FIT_OPTIONS, **REFIT_OPTIONS, draws=config["top10"]["draws"],
                     bootstrap_seed=config["bootstrap"]["seed"],
                     doubling_year=config["doubling"]["year"],
                     doubling_compute=config["doubling"]["compute"]),
@@ -76,7 +80,7 @@ rule transformer_gain:
     input: "data/processed/analysis_set.csv"
     output: "results/estimates/transformer_gain.json"
     params:
-        options=cli(**PREFERRED, **FIT_OPTIONS, n=config["bootstrap"]["n"],
+        options=cli(**PREFERRED, **FIT_OPTIONS, **REFIT_OPTIONS, n=config["bootstrap"]["n"],
                     bootstrap_seed=config["bootstrap"]["seed"],
                     ceg_compute=config["transformer_ceg"]["compute"],
                     doubling_year=config["doubling"]["year"]),
@@ -90,7 +94,7 @@ rule cutoff:
     input: "data/processed/analysis_set.csv"
     output: "results/estimates/cutoffs/cutoff_{year}.json"
     params:
-        options=cli(**PREFERRED, **FIT_OPTIONS, draws=config["cutoff_draws"],
+        options=cli(**PREFERRED, **FIT_OPTIONS, **REFIT_OPTIONS, draws=config["cutoff_draws"],
                     bootstrap_seed=config["bootstrap"]["seed"]),
     log: "logs/estimates/cutoffs/cutoff_{year}.log"
     conda: "../envs/algoprogress.yaml"
@@ -164,7 +168,7 @@ rule sensitivity:
     output: "results/sensitivity.json"
     params:
         selection=cli(**config["selection"]),
-        options=cli(**PREFERRED, **FIT_OPTIONS, draws=config["sensitivity_draws"],
+        options=cli(**PREFERRED, **FIT_OPTIONS, **REFIT_OPTIONS, draws=config["sensitivity_draws"],
                     bootstrap_seed=config["bootstrap"]["seed"]),
     log: "logs/sensitivity.log"
     conda: "../envs/algoprogress.yaml"

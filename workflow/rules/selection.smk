@@ -6,6 +6,8 @@ rule cross_validate:
         options=cli(deltas=config["cross_validation"]["deltas"],
                     holdout_fraction=config["cross_validation"]["holdout_fraction"],
                     random_starts=config["cross_validation"]["random_starts"],
+                    fold_random_starts=config["cross_validation"]["fold_random_starts"],
+                    fold_shared_starts=config["cross_validation"]["fold_shared_starts"],
                     seed=config["seed"]),
     log: "logs/cv/model_{model}.log"
     conda: "../envs/algoprogress.yaml"
