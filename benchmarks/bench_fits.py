@@ -19,9 +19,9 @@ import pandas as pd
 from scipy.optimize import minimize
 from tqdm import tqdm
 
-from analysis.crossval import fit_fold, holdout_split
-from analysis.fitting import (NEWTON_FROM_START, AugmentedScalingLaw, _local_fit,
-                              newton_polish, objective, starting_points)
+from analysis.crossval import fit_folds, holdout_split
+from analysis.fitting import (NEWTON_FROM_START, AugmentedScalingLaw, _lbfgs, newton_polish,
+                              objective, starting_points)
 from analysis.models import CANDIDATES, MODELS, Normalizer, design
 from analysis.preprocess import build_analysis_set
 from analysis.schema import load_evaluations
@@ -44,7 +44,7 @@ def brute(spec, delta, frame, starts):
     norm = Normalizer.of(frame)
     des, y = design(frame, spec, norm), frame["log_ppl"].to_numpy(float)
     points = starting_points(spec, y, starts, seed=12345)
-    ends = [_local_fit(des, y, delta, p) for p in points]
+    ends = [newton_polish(des, y, delta, _lbfgs(des, y, delta, p)) for p in points]
     ends += [newton_polish(des, y, delta, p, max_iter=NEWTON_FROM_START) for p in points]
     return min(objective(des, y, theta, delta) for theta in ends)
 
@@ -78,16 +78,16 @@ def main() -> None:
             loo_idx, _ = holdout_split(len(frame), 0.2, 0)
             loo = frame.iloc[loo_idx].reset_index(drop=True)
             base = AugmentedScalingLaw(spec, delta, seed=0).fit(loo)
-            gaps, fold_times = [], []
+            t0 = time.perf_counter()
+            thetas, norms, _ = fit_folds(loo, spec, base, 0, 0, 2)
+            fold_times = [(time.perf_counter() - t0) / len(loo)]
+            gaps = []
             for i in np.random.default_rng(model).choice(len(loo), args.folds, replace=False):
                 train = loo.drop(index=i)
-                t0 = time.perf_counter()
-                theta, norm, _, _ = fit_fold(spec, delta, train, base.optima, 0)
-                fold_times.append(time.perf_counter() - t0)
-                des, y = design(train, spec, norm), train["log_ppl"].to_numpy(float)
-                fold_best = min(brute(spec, delta, train, args.starts // 2),
-                                objective(des, y, theta, delta))
-                gaps.append(objective(des, y, theta, delta) / fold_best - 1)
+                des, y = design(train, spec, norms[i]), train["log_ppl"].to_numpy(float)
+                ours_fold = objective(des, y, thetas[i], delta)
+                fold_best = min(brute(spec, delta, train, args.starts // 2), ours_fold)
+                gaps.append(ours_fold / fold_best - 1)
             rows.append({"model": model, "delta": delta, "ours_objective": ours.objective,
                          "ours_seconds": t_ours, "ours_gap": ours.objective / best - 1,
                          "reference_objective": ref, "reference_seconds": t_ref,

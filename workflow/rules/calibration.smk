@@ -9,16 +9,6 @@ CHUNKS = [f"results/calibration/{truth}/{design}/chunk_{chunk}.csv"
           for chunk in range(-(-n_sim // CALIBRATION["chunk_size"]))]
 
 
-def chunk_options(wildcards) -> str:
-    """Options of one chunk job; its study's number of simulated sets among them."""
-    return cli(**PREFERRED, **FIT_OPTIONS, **REFIT_OPTIONS,
-               n_sim=STUDIES[wildcards.truth, wildcards.design],
-               chunk_size=CALIBRATION["chunk_size"], n_boot=CALIBRATION["n_boot"],
-               noise_sd=CALIBRATION["noise_sd"], estimators=CALIBRATION["estimators"],
-               calibration_seed=CALIBRATION["seed"], ceg_compute=CALIBRATION["ceg_compute"],
-               doubling_year=config["doubling"]["year"])
-
-
 wildcard_constraints:
     truth="|".join(TRUTHS),
     design=r"observed|n\d+",
@@ -42,7 +32,15 @@ rule calibration_chunk:
         truths="results/calibration/truths.json",
     output: "results/calibration/{truth}/{design}/chunk_{chunk}.csv"
     params:
-        options=chunk_options,
+        # the chunk's study sets its number of simulated sets
+        options=lambda w: cli(**PREFERRED, **FIT_OPTIONS, **REFIT_OPTIONS,
+                              n_sim=STUDIES[w.truth, w.design],
+                              chunk_size=CALIBRATION["chunk_size"], n_boot=CALIBRATION["n_boot"],
+                              noise_sd=CALIBRATION["noise_sd"],
+                              estimators=CALIBRATION["estimators"],
+                              calibration_seed=CALIBRATION["seed"],
+                              ceg_compute=CALIBRATION["ceg_compute"],
+                              doubling_year=config["doubling"]["year"]),
     log: "logs/calibration/{truth}/{design}/chunk_{chunk}.log"
     conda: "../envs/algoprogress.yaml"
     shell:
