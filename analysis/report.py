@@ -68,6 +68,13 @@ def _headline_rows(est: dict) -> list[tuple[str, dict, str, str]]:
             rows.append((f"transformer loss reduction at {key} FLOP (%)",
                          _scaled(ceg["loss_reduction"], 100), "%",
                          PAPER.get(f"loss_reduction_{key}", "—")))
+            if "paper_estimator" in ceg:  # the paper's estimator, for comparison
+                rows.append((f"transformer CEG at {key} FLOP, paper's estimator",
+                             ceg["paper_estimator"], "×", PAPER[key]))
+    other = est.get("doubling_time_months_other_estimators", {}).get("paper", {})
+    if "compute" in other:
+        rows.append(("compute doubling, paper's estimator (months)", other["compute"], "",
+                     PAPER["compute"]))
     return rows
 
 
@@ -252,7 +259,11 @@ def write_report(raw_csv: str, analysis_csv: str, exclusions_csv: str, selection
                       "(paper: 0.0486, 0.911). Full table: `results/model_selection.csv`."]
     estimator = main.get("estimator", "paper")
     lines += ["", "## Preferred model fit", "",
-              f"Estimator: **{estimator}**. Objective {main['objective']:.6f} on {main['n_obs']} "
+              f"Estimator: **{estimator}** (`fit.estimator`; docs/method.md §3: `paper` is the "
+              "reference's L1 penalty on raw coefficients, `refit` an unpenalised fit on the "
+              "coefficients that penalty keeps; the choice follows the calibration study, "
+              "`results/calibration.md`). "
+              f"Objective {main['objective']:.6f} on {main['n_obs']} "
               f"evaluations (paper: 0.0518 on 231); KKT residual "
               f"{main['optimality']['kkt_residual']:.1e}; "
               f"{main['optimality']['starts_agreeing']}/{main['optimality']['starts']} starts "
