@@ -138,8 +138,12 @@ def estimates(frame: pd.DataFrame, spec: ModelSpec, estimators: list[str], *, de
     """Point fit and bootstrap draws of each named estimator of `spec` on `frame`."""
     check_estimators(estimators)
     out = {}
-    for name in ("refit", "effect", "paper"):
+    for name in ("refit", "paper", "effect"):
         if name not in estimators or name in out:
+            continue
+        if name == "effect" and "paper" in out and \
+                fitting.Estimator("effect", delta).same_as_paper(spec):
+            out[name] = out["paper"]  # no log-sigmoid coefficient: the same objective
             continue
         fit = replace(settings, estimator=name).fit(frame, spec, delta)
         stages = settings.bootstrap(frame, fit, n_boot, bootstrap_seed, progress=False,

@@ -118,6 +118,10 @@ def test_the_refit_estimator_brings_the_papers_draws_with_it(synthetic):
     assert set(both) == {"paper", "refit"}
     assert both["paper"][0].theta.tolist() == alone["paper"][0].theta.tolist()
     assert both["paper"][1][MODELS[7].names].equals(alone["paper"][1][MODELS[7].names])
+    # model 7 has no log-sigmoid coefficient: the effect penalty is the paper's
+    three = estimates(frame, MODELS[7], ["paper", "effect"], delta=0.0025, settings=settings,
+                      n_boot=6, bootstrap_seed=3)
+    assert three["effect"][1].equals(alone["paper"][1])
     # the refit is unpenalised on the paper fit's support: zeros stay zero
     support = both["paper"][0].theta != 0
     assert (both["refit"][0].theta[~support] == 0).all()
