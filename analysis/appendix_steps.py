@@ -8,6 +8,8 @@ those, so changing one reruns only the appendices that use it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 from pathlib import Path
 
@@ -31,7 +33,7 @@ _DRAWS = ("draws", "bootstrap_seed")
 SETTINGS = {
     "A": ("direct_progress", "selection"),
     "B": ("scaling_gain",),
-    "C": _FIT + ("frontier",),
+    "C": _FIT + ("estimator", "frontier"),
     "D": _STARTS + ("draws", "bootstrap_seed", "n_models", "ceg_compute", "year"),
     "E": _FIT + _DRAWS + ("vocabulary_imputed",),
     "F": _FIT + _DRAWS + ("repetition",),
@@ -82,13 +84,16 @@ def scaling_gain(s: dict) -> dict:
 
 
 def frontier(s: dict, analysis: str, draws: str) -> dict:
+    """The headline's fit (its estimator) and its bootstrap draws."""
     frame = read_analysis(analysis)
-    result = _fit_settings(s).fit(frame, MODELS[s["model"]], s["delta"])
+    result = replace(_fit_settings(s), estimator=s["estimator"]).fit(frame, MODELS[s["model"]],
+                                                                     s["delta"])
     resampled = pd.read_csv(draws)
     cfg = s["frontier"]
     compute = np.logspace(*cfg["log10_compute_range"], cfg["points"])
     negative = resampled["alpha_year"] + resampled["beta_year"] < 0
-    return {"model": s["model"], "delta": s["delta"], "n_evaluations": len(frame),
+    return {"model": s["model"], "delta": s["delta"], "estimator": s["estimator"],
+            "n_evaluations": len(frame),
             "parameter_table": appendices.parameter_table(result, resampled),
             "draws": len(resampled),
             "share_alpha_plus_beta_year_negative": float(negative.mean()),

@@ -107,8 +107,9 @@ def section_b(data: dict) -> list[str]:
 
 
 def section_c(data: dict) -> list[str]:
-    lines = [f"Model {data['model']}, δ = {data['delta']}, {data['n_evaluations']} evaluations; "
-             f"bootstrap from the headline's {data['draws']} draws.", "",
+    lines = [f"Model {data['model']}, δ = {data['delta']}, estimator "
+             f"{data.get('estimator', 'paper')} (the headline's), {data['n_evaluations']} "
+             f"evaluations; bootstrap from the headline's {data['draws']} draws.", "",
              "| coefficient | estimate | SE | 95% interval |", "|---|---|---|---|"]
     for name, row in data["parameter_table"].items():
         lines.append(f"| {name} | {row['estimate']:.4f} | {row['se']:.4f} | "

@@ -29,7 +29,7 @@ _DRAWS = {"draws": "appendices.draws", "bootstrap_seed": "bootstrap.seed"}
 APPENDIX_SETTINGS = {
     "A": {"direct_progress": "appendices.direct_progress", "selection": "selection"},
     "B": {"scaling_gain": "appendices.scaling_gain"},
-    "C": {**_FIT, "frontier": "appendices.frontier"},
+    "C": {**_FIT, "estimator": "fit.estimator", "frontier": "appendices.frontier"},
     "D": {**_STARTS, "draws": "appendices.top10_draws",
           "bootstrap_seed": "bootstrap.seed", "n_models": "top10.n_models",
           "ceg_compute": "transformer_ceg.compute", "year": "doubling.year"},
