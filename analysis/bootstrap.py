@@ -52,13 +52,9 @@ def bootstrap_stages(frame: pd.DataFrame, full: FitResult, n_draws: int, seed: i
         result = refit(full, ls, counts[draws], [(seed, int(d)) for d in draws], n_random,
                        n_shared)
         for name, theta in result.theta.items():
-            prefix = "refit_" if name == "refit" else ""
-            stage = result.diagnostics[[c for c in result.diagnostics if c.startswith(prefix)
-                                        and (prefix or not c.startswith("refit_"))]]
-            stage = stage.rename(columns=lambda c: c[len(prefix):])
             parts.setdefault(name, []).append(pd.concat(
                 [pd.DataFrame(theta, columns=full.spec.names), pd.DataFrame({"draw": draws}),
-                 stage.reset_index(drop=True)], axis=1))
+                 result.diagnostics[name]], axis=1))
     return {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
 
 

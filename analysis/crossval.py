@@ -64,7 +64,7 @@ def fit_folds(loo: pd.DataFrame, spec: ModelSpec, base, seed: int, n_random: int
                        [(seed, int(i)) for i in folds], n_random, n_shared)
         thetas[folds] = result.theta[base.estimator]
         for k, i in enumerate(folds):
-            diagnostics[i] = result.diagnostics.iloc[k]
+            diagnostics[i] = result.diagnostics[base.estimator].iloc[k]
     return thetas, norms, pd.DataFrame(diagnostics).reset_index(drop=True)
 
 

@@ -364,7 +364,8 @@ class Refits:
     estimator computed (``refit`` also yields the paper's penalised stage), plus evidence."""
 
     theta: dict[str, np.ndarray]
-    diagnostics: pd.DataFrame  # per refit: objective, kkt, starts, agreeing, warm gap, level
+    #: per estimator, one row per refit: objective, kkt, starts, agreeing, warm_gap, level
+    diagnostics: dict[str, pd.DataFrame]
 
 
 def refit(full: FitResult, ls: solver.LeastSquares, weights: np.ndarray, seeds,
@@ -396,8 +397,7 @@ def refit(full: FitResult, ls: solver.LeastSquares, weights: np.ndarray, seeds,
     first = solve(ls, weights, starts_for(np.broadcast_to(warm, (n_groups, *warm.shape))), l1,
                   effect, every)
     first = _share_basins(ls, weights, first, l1, effect, every, n_shared)
-    name = "paper" if estimator.name == "refit" else estimator.name
-    theta, stages = {name: first.theta}, [("", first)]
+    stages = {"paper" if estimator.name == "refit" else estimator.name: first}
     if estimator.name == "refit":
         # the draw's own penalised optimum on its support first, then the full refit
         free = np.abs(first.theta) > 0
@@ -408,14 +408,9 @@ def refit(full: FitResult, ls: solver.LeastSquares, weights: np.ndarray, seeds,
         zero = np.zeros(p)
         second = solve(ls, weights, starts_for(anchors, free), zero, zero, free)
         second = _share_basins(ls, weights, second, zero, zero, free, n_shared)
-        theta["refit"] = second.theta
-        stages.append(("refit_", second))
-    diagnostics = {}
-    for prefix, sol in stages:
-        diagnostics.update({
-            f"{prefix}objective": sol.value, f"{prefix}kkt": sol.kkt,
-            f"{prefix}starts": np.full(n_groups, sol.values.shape[1]),
-            f"{prefix}agreeing": sol.n_agree,
-            f"{prefix}warm_gap": sol.values[:, 0] / sol.value - 1.0,
-            f"{prefix}level": sol.level})
-    return Refits(theta, pd.DataFrame(diagnostics))
+        stages["refit"] = second
+    diagnostics = {name: pd.DataFrame({
+        "objective": sol.value, "kkt": sol.kkt, "starts": np.full(n_groups, sol.values.shape[1]),
+        "agreeing": sol.n_agree, "warm_gap": sol.values[:, 0] / sol.value - 1.0,
+        "level": sol.level}) for name, sol in stages.items()}
+    return Refits({name: sol.theta for name, sol in stages.items()}, diagnostics)

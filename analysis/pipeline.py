@@ -144,8 +144,7 @@ def main_bootstrap(analysis_csv: str, out_json: str, draws_csv: str, *, model: i
 
 
 def paper_clustered(analysis_csv: str, out_json: str, *, model: int, delta: float,
-                    settings: FitSettings,
-                   n: int, bootstrap_seed: int,
+                    settings: FitSettings, n: int, bootstrap_seed: int,
                     progress: bool = True) -> None:
     """Closed-form doubling times with papers resampled instead of evaluations."""
     frame = read_analysis(analysis_csv)
@@ -158,8 +157,7 @@ def paper_clustered(analysis_csv: str, out_json: str, *, model: int, delta: floa
 
 
 def top10_member(analysis_csv: str, selection_csv: str, out_csv: str, *, rank: int,
-                 settings: FitSettings,
-                   draws: int, bootstrap_seed: int,
+                 settings: FitSettings, draws: int, bootstrap_seed: int,
                  doubling_year: float, doubling_compute: float, progress: bool = True) -> None:
     """Numerical compute-growth rate of each bootstrap draw of the candidate (model, δ) pair
     ranked `rank` (1 = best) by LOOCV error; no rows when fewer pairs were scored."""
@@ -217,8 +215,8 @@ def compute_label(compute: float) -> str:
     return f"{float(compute):.0e}".replace("+", "")
 
 
-def cutoff(analysis_csv: str, out_json: str, *, year: float, delta: float, settings: FitSettings,
-            draws: int, bootstrap_seed: int, progress: bool = True) -> None:
+def cutoff(analysis_csv: str, out_json: str, *, year: float, delta: float,
+           settings: FitSettings, draws: int, bootstrap_seed: int, progress: bool = True) -> None:
     """Model 7 with hinge year terms at `year`: compute doubling before and after it."""
     frame, spec = read_analysis(analysis_csv), VARIANTS["hinge"].with_cutoff(float(year))
     fit = settings.fit(frame, spec, delta)
@@ -270,8 +268,7 @@ SENSITIVITY_VARIANTS = {
 
 
 def sensitivity(raw_csv: str, out_json: str, *, selection: Selection, model: int,
-                delta: float, settings: FitSettings,
-                   draws: int, bootstrap_seed: int,
+                delta: float, settings: FitSettings, draws: int, bootstrap_seed: int,
                 progress: bool = True) -> None:
     """The preferred model on alternative selections of rows (docs/method.md §8, curation):
     `selection` (the main one) with each change of `SENSITIVITY_VARIANTS`."""

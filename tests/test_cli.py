@@ -31,3 +31,8 @@ def test_help_lists_the_steps(capsys):
                     "top10-member", "transformer-gain", "cutoff", "shapley", "pareto",
                     "merge-estimates", "calibration-chunk", "figure", "report", "summary"):
         assert command in out
+
+
+def test_estimator_choices_are_the_fitting_codes_estimators():
+    from analysis import cli, fitting
+    assert cli.ESTIMATORS == fitting.ESTIMATORS

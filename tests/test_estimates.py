@@ -36,8 +36,8 @@ def test_refit_escapes_a_warm_start_planted_in_the_worse_basin(two_basins):
     assert stuck_value[0] > fit.objective * (1 + 1e-4)
     # ... the refit, with the warm start as one start among several, does not
     result = refit(planted, ls, weights, [(0, 0)], n_random=2, n_shared=0)
-    assert result.diagnostics["objective"][0] == pytest.approx(fit.objective, rel=1e-9)
-    assert result.diagnostics["warm_gap"][0] > 1e-4
+    assert result.diagnostics["paper"]["objective"][0] == pytest.approx(fit.objective, rel=1e-9)
+    assert result.diagnostics["paper"]["warm_gap"][0] > 1e-4
 
 
 def test_bootstrap_draws_whose_warm_start_fails_reach_an_independent_multistart(two_basins):
