@@ -15,6 +15,10 @@ The public names below are imported on first use, so that each pipeline step
 
 from importlib import import_module
 
+from . import numerics
+
+numerics.pin()  # before numpy loads: the same kernels, so the same bytes, on any machine
+
 #: public name -> module that defines it
 _EXPORTS = {
     **dict.fromkeys(["ScalingLaw", "ScalingLawResults", "BootstrapResults", "NotBootstrapped",

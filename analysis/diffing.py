@@ -141,11 +141,27 @@ def _numeric_gap(a: Path, b: Path) -> str:
                 return "different keys"
             gap = max((abs(flat[0][k] - flat[1][k]) / max(abs(flat[0][k]), 1e-300)
                        for k in flat[0] if flat[0][k] != flat[1][k]), default=0.0)
+        elif a.suffix in (".md", ".txt"):
+            return _text_gap(a, b)
         else:
-            return "binary or text difference"
+            return "binary difference"
     except (ValueError, TypeError, json.JSONDecodeError) as err:
         return f"not comparable as numbers ({err})"
     return f"largest relative difference {gap:.3g}"
+
+
+def _text_gap(a: Path, b: Path) -> str:
+    """How many lines of two text files differ, and the first that does."""
+    x, y = a.read_text().splitlines(), b.read_text().splitlines()
+    pairs = list(zip(x, y))
+    differ = [i for i, (u, v) in enumerate(pairs) if u != v]
+    extra = abs(len(x) - len(y))
+    if not differ:
+        return f"{extra} line(s) more in one file"
+    i = differ[0]
+    return (f"{len(differ)} of {len(pairs)} lines differ"
+            + (f" (and {extra} more in one file)" if extra else "")
+            + f"; first at line {i + 1}: {pairs[i][0][:80]!r} → {pairs[i][1][:80]!r}")
 
 
 def _flatten(node, path: str, out: dict) -> None:

@@ -96,6 +96,20 @@ def _gradient_hessian(des: Design, y: np.ndarray, theta: np.ndarray
     return float(f[0]), grad[0], hess[0]
 
 
+def kkt_bound(kkt):
+    """The KKT residual as results files give it: the certificate's tolerance when the residual
+    is within it (below that it is rounding noise, different on every BLAS kernel), else the
+    residual itself, which marks an uncertified fit."""
+    return np.where(np.asarray(kkt) <= KKT_TOLERANCE, KKT_TOLERANCE, kkt)
+
+
+def kkt_text(kkt: float) -> str:
+    """A KKT residual (or its bound) in words, as summaries print it."""
+    if kkt <= KKT_TOLERANCE:
+        return f"≤ {KKT_TOLERANCE:.0e} (certified)"
+    return f"{kkt:.1e} (not certified)"
+
+
 def kkt_residual(des: Design, y: np.ndarray, theta: np.ndarray, delta: float) -> float:
     """Largest violation of the optimality conditions of the paper's objective."""
     p = len(theta)
@@ -262,7 +276,8 @@ class FitResult:
             "params": self.params,
             "normalizer": {"year0": self.normalizer.year0, "params0": self.normalizer.params0,
                            "tokens0": self.normalizer.tokens0},
-            "optimality": {"kkt_residual": self.kkt, "starts": self.n_starts,
+            "optimality": {"kkt_bound": float(kkt_bound(self.kkt)),
+                           "certified": bool(self.kkt <= KKT_TOLERANCE), "starts": self.n_starts,
                            "starts_agreeing": self.n_agree},
         }
         if self.penalised is not None:
@@ -273,7 +288,7 @@ class FitResult:
         lines = [f"Model {self.spec.model_id} ({self.spec.label}), estimator {self.estimator}, "
                  f"δ = {self.delta}, n = {self.n_obs}",
                  f"objective {self.objective:.8f}, MSE {self.mse:.6f}, KKT residual "
-                 f"{self.kkt:.1e}, {self.n_agree}/{self.n_starts} starts agree"]
+                 f"{kkt_text(self.kkt)}, {self.n_agree}/{self.n_starts} starts agree"]
         lines += [f"  {name:<20s} {value: .6f}" for name, value in self.params.items()]
         return "\n".join(lines)
 
@@ -410,7 +425,7 @@ def refit(full: FitResult, ls: solver.LeastSquares, weights: np.ndarray, seeds,
         second = _share_basins(ls, weights, second, zero, zero, free, n_shared)
         stages["refit"] = second
     diagnostics = {name: pd.DataFrame({
-        "objective": sol.value, "kkt": sol.kkt, "starts": np.full(n_groups, sol.values.shape[1]),
+        "objective": sol.value, "kkt_bound": kkt_bound(sol.kkt), "starts": np.full(n_groups, sol.values.shape[1]),
         "agreeing": sol.n_agree, "warm_gap": sol.values[:, 0] / sol.value - 1.0,
         "level": sol.level}) for name, sol in stages.items()}
     return Refits({name: sol.theta for name, sol in stages.items()}, diagnostics)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from . import numerics
 from .bootstrap import bootstrap, bootstrap_stages
 from .crossval import cross_validate_model, rank_models
 from .fitting import AugmentedScalingLaw
@@ -94,7 +95,8 @@ def main_fit(analysis_csv: str, out_json: str, *, model: int, delta: float,
     frame = read_analysis(analysis_csv)
     fit = settings.fit(frame, MODELS[model], delta)
     write_json({"main_model": fit.to_dict(), "n_evaluations": len(frame),
-                "n_transformer": int(frame["transformer"].sum())}, out_json)
+                "n_transformer": int(frame["transformer"].sum()),
+                "numerics": numerics.describe()}, out_json)
 
 
 def refit_diagnostics(draws: pd.DataFrame) -> dict:

@@ -36,6 +36,26 @@ CALIBRATED_COVERAGE, CALIBRATED_BIAS = (0.93, 0.97), 0.10
 
 
 
+def _kkt_text(optimality: dict) -> str:
+    """A fit's written KKT bound (`fitting.kkt_bound`) in words."""
+    bound = optimality["kkt_bound"]
+    return f"≤ {bound:.0e} (certified)" if optimality["certified"] else f"{bound:.1e} (not certified)"
+
+
+def numerics_sentence(numerics: dict) -> str:
+    """Which kernels the fits ran on (`numerics.describe`), and what that means for the bytes."""
+    blas = "; ".join(f"{b['library']} {b['version']}, {b['kernel']} kernel, {b['threads']} "
+                     f"thread(s)" for b in numerics["blas"])
+    simd = ", ".join(numerics["numpy_simd_extensions"]) or "baseline only"
+    if numerics["pinned"]:
+        tail = ("the pinned kernels (`analysis/numerics.py`), so these files are the same bytes "
+                "on any x86-64 machine with the locked library versions.")
+    else:
+        tail = ("NOT the pinned kernels (`ALGOPROGRESS_NATIVE_NUMERICS=1` or another "
+                "architecture): the last digits of these files may differ from a pinned run.")
+    return f"Numerical kernels: {blas}; numpy SIMD: {simd}. These are {tail}"
+
+
 def refits_sentence(refits: dict) -> str:
     """How the bootstrap refits reached their optima, per estimator stage."""
     parts = []
@@ -265,9 +285,9 @@ def write_report(raw_csv: str, analysis_csv: str, exclusions_csv: str, selection
               "`results/calibration.md`). "
               f"Objective {main['objective']:.6f} on {main['n_obs']} "
               f"evaluations (paper: 0.0518 on 231); KKT residual "
-              f"{main['optimality']['kkt_residual']:.1e}; "
+              f"{_kkt_text(main['optimality'])}; "
               f"{main['optimality']['starts_agreeing']}/{main['optimality']['starts']} starts "
-              "reached the same optimum.", "",
+              "reached the same optimum. " + numerics_sentence(est["numerics"]), "",
               "| coefficient | estimate | bootstrap SE | 95% interval |", "|---|---|---|---|"]
     for name, row in est["parameter_table"].items():
         lower, upper = bounds(row)

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .bootstrap import bootstrap as draw_bootstrap
-from .fitting import AugmentedScalingLaw, FitResult
+from .fitting import AugmentedScalingLaw, FitResult, kkt_text
 from .intervals import doubling_interval, format_interval, interval_key, percentile_interval
 from .models import MODELS, PREFERRED, VARIANTS, Coefficient, ModelSpec, Normalizer
 from .preprocess import decimal_year
@@ -247,7 +247,7 @@ class ScalingLawResults:
         fit = self.fit_result
         return [f"Model {self.spec.model_id} ({self.spec.label}), δ = {fit.delta}, "
                 f"n = {fit.n_obs}",
-                f"objective {fit.objective:.8f}, MSE {fit.mse:.6f}, KKT residual {fit.kkt:.1e}, "
+                f"objective {fit.objective:.8f}, MSE {fit.mse:.6f}, KKT residual {kkt_text(fit.kkt)}, "
                 f"{fit.n_agree}/{fit.n_starts} starts agree"]
 
     def summary(self) -> str:
@@ -415,7 +415,7 @@ def _fit_from_record(record: dict, spec: ModelSpec, theta: np.ndarray) -> FitRes
             else [penalised["params"][k] for k in spec.names], float))
     return FitResult(spec, float(record["delta"]), theta, float(record["objective"]),
                      float(record["mse"]), Normalizer(**record["normalizer"]),
-                     int(record["n_obs"]), float(optimality.get("kkt_residual", np.nan)),
+                     int(record["n_obs"]), float(optimality.get("kkt_bound", np.nan)),
                      int(optimality.get("starts", 0)),
                      int(optimality.get("starts_agreeing", 0)),
                      list(record.get("start_objectives", [])),

@@ -61,12 +61,16 @@ def test_check_results_names_stale_files_and_by_how_much(tmp_path, capsys):
         (root / "estimates.json").write_text(json.dumps({"a": {"b": [value, 2.0]}}))
         (root / "cv" / "m.csv").write_text("x,y\n1,2\n")
     (committed / "old.png").write_bytes(b"\x89PNG")
+    (committed / "report.md").write_text("# R\n\nCEG 4.4×\nend\n")
+    (fresh / "report.md").write_text("# R\n\nCEG 4.5×\nend\n")
     (fresh / "calibration.csv").write_text("q\n1\n")
     assert main(["check-results", str(committed), str(fresh), "--ignore", "calibration"]) == 1
     err = capsys.readouterr().err
     assert "stale: estimates.json: largest relative difference 0.001" in err
     assert "stale: old.png: committed but not produced by the pipeline" in err
+    assert "stale: report.md: 1 of 4 lines differ; first at line 3: 'CEG 4.4×' → 'CEG 4.5×'" in err
     assert "cv/m.csv" not in err and "calibration" not in err
     (committed / "old.png").unlink()
+    (committed / "report.md").write_text((fresh / "report.md").read_text())
     (committed / "estimates.json").write_text((fresh / "estimates.json").read_text())
     assert main(["check-results", str(committed), str(fresh), "--ignore", "calibration"]) == 0

@@ -28,7 +28,10 @@ def write_inputs(tmp_path, doubling: dict, ceg: dict) -> list[str]:
     shares = {"N": 0.45, "D": 0.33, "parameter efficiency": 0.03, "data efficiency": 0.19}
     estimates = {
         "main_model": {"model": 7, "delta": 0.0025, "objective": 0.05, "n_obs": 2,
-                       "optimality": {"kkt_residual": 1e-9, "starts": 18, "starts_agreeing": 9}},
+                       "optimality": {"kkt_bound": 1e-6, "certified": True, "starts": 18,
+                                      "starts_agreeing": 9}},
+        "numerics": {"blas": [{"library": "openblas", "version": "0.3.31", "kernel": "Nehalem",
+                               "threads": 1}], "numpy_simd_extensions": [], "pinned": True},
         "parameter_table": {"alpha_N": {"estimate": 0.07, "se": 0.01,
                                         **percentile_interval([0.05, 0.07, 0.09])}},
         "bootstrap": {"n": 100, "seed": 0, "refits": {"refit": {
