@@ -139,8 +139,15 @@ def _numeric_gap(a: Path, b: Path) -> str:
                 _flatten(json.loads(path.read_text()), "", flat[k])
             if flat[0].keys() != flat[1].keys():
                 return "different keys"
+            changed = [k for k in flat[0] if flat[0][k] != flat[1][k]]
+            numbers = [k for k in changed
+                       if isinstance(flat[0][k], float) and isinstance(flat[1][k], float)]
             gap = max((abs(flat[0][k] - flat[1][k]) / max(abs(flat[0][k]), 1e-300)
-                       for k in flat[0] if flat[0][k] != flat[1][k]), default=0.0)
+                       for k in numbers), default=0.0)
+            others = [k for k in changed if k not in numbers]
+            if others:
+                return (f"largest relative difference {gap:.3g}; {len(others)} value(s) "
+                        f"changed between a number and null or text, first {others[0]}")
         elif a.suffix in (".md", ".txt"):
             return _text_gap(a, b)
         else:
@@ -159,9 +166,14 @@ def _text_gap(a: Path, b: Path) -> str:
     if not differ:
         return f"{extra} line(s) more in one file"
     i = differ[0]
+    u, v = pairs[i]
+    j = next((k for k, (p, q) in enumerate(zip(u, v)) if p != q), min(len(u), len(v)))
+    start = max(0, j - 30) if max(len(u), len(v)) > 80 else 0
     return (f"{len(differ)} of {len(pairs)} lines differ"
             + (f" (and {extra} more in one file)" if extra else "")
-            + f"; first at line {i + 1}: {pairs[i][0][:80]!r} → {pairs[i][1][:80]!r}")
+            + f"; first at line {i + 1}"
+            + (f", column {j + 1}" if start else "")
+            + f": {u[start:start + 80]!r} → {v[start:start + 80]!r}")
 
 
 def _flatten(node, path: str, out: dict) -> None:

@@ -36,8 +36,13 @@ for k in "${!settings[@]}"; do
         > "$scratch/log$k" 2>&1 || { tail -n 30 "$scratch/log$k"; exit 1; }
     echo "setting ${settings[$k]}: $(( $(date +%s) - start )) s"
     if [ "$k" -gt 0 ]; then
-        .venv/bin/algoprogress check-results "$scratch/run0/results" "$run/results" \
-            --ignore report.html || status=1
+        if [[ $setting == *ALGOPROGRESS_NATIVE_NUMERICS=1* ]]; then  # expected to differ
+            .venv/bin/algoprogress check-results "$scratch/run0/results" "$run/results" \
+                --ignore report.html || echo "(without the pin: the differences above are expected)"
+        else
+            .venv/bin/algoprogress check-results "$scratch/run0/results" "$run/results" \
+                --ignore report.html || status=1
+        fi
     fi
 done
 exit $status

@@ -59,6 +59,8 @@ def test_check_results_names_stale_files_and_by_how_much(tmp_path, capsys):
     for root, value in ((committed, 1.0), (fresh, 1.001)):
         (root / "cv").mkdir(parents=True)
         (root / "estimates.json").write_text(json.dumps({"a": {"b": [value, 2.0]}}))
+        (root / "cutoff.json").write_text(json.dumps({"upper": None if value == 1.0 else 3.0}))
+        (root / "notes.md").write_text("x" * 100 + f" T = {value}\n")
         (root / "cv" / "m.csv").write_text("x,y\n1,2\n")
     (committed / "old.png").write_bytes(b"\x89PNG")
     (committed / "report.md").write_text("# R\n\nCEG 4.4×\nend\n")
@@ -69,8 +71,12 @@ def test_check_results_names_stale_files_and_by_how_much(tmp_path, capsys):
     assert "stale: estimates.json: largest relative difference 0.001" in err
     assert "stale: old.png: committed but not produced by the pipeline" in err
     assert "stale: report.md: 1 of 4 lines differ; first at line 3: 'CEG 4.4×' → 'CEG 4.5×'" in err
+    assert ("stale: cutoff.json: largest relative difference 0; 1 value(s) changed between a "
+            "number and null or text, first /upper") in err
+    assert "stale: notes.md: 1 of 1 lines differ; first at line 1, column 109: 'xx" in err
     assert "cv/m.csv" not in err and "calibration" not in err
     (committed / "old.png").unlink()
-    (committed / "report.md").write_text((fresh / "report.md").read_text())
+    for name in ("report.md", "cutoff.json", "notes.md"):
+        (committed / name).write_text((fresh / name).read_text())
     (committed / "estimates.json").write_text((fresh / "estimates.json").read_text())
     assert main(["check-results", str(committed), str(fresh), "--ignore", "calibration"]) == 0
