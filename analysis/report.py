@@ -48,8 +48,9 @@ def numerics_sentence(numerics: dict) -> str:
                      f"thread(s)" for b in numerics["blas"])
     simd = ", ".join(numerics["numpy_simd_extensions"]) or "baseline only"
     if numerics["pinned"]:
-        tail = ("the pinned kernels (`analysis/numerics.py`), so these files are the same bytes "
-                "on any x86-64 machine with the locked library versions.")
+        tail = ("the pinned kernels (`analysis/numerics.py`): with the locked library versions "
+                "another x86-64 machine writes these same bytes (checked across BLAS kernels and "
+                "thread counts on one machine; docs/method.md §11).")
     else:
         tail = ("NOT the pinned kernels (`ALGOPROGRESS_NATIVE_NUMERICS=1` or another "
                 "architecture): the last digits of these files may differ from a pinned run.")
