@@ -8,9 +8,8 @@ those, so changing one reruns only the appendices that use it."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np

@@ -90,7 +90,8 @@ def cross_validate(frame: pd.DataFrame, spec: ModelSpec, delta: float, fraction:
     r2 = 1.0 - np.sum((y[ok] - predictions[ok]) ** 2) / np.sum((y[ok] - y[ok].mean()) ** 2)
     return CVScore(spec.model_id, delta, spec.n_params, mse, float(r2),
                    float(np.mean(held_mse[ok])), len(loo), len(held),
-                   int((diag["level"] > 0).sum()), float(diag["kkt_bound"].max()), int(failed.sum()))
+                   int((diag["level"] > 0).sum()), float(diag["kkt_bound"].max()),
+                   int(failed.sum()))
 
 
 def cross_validate_model(frame: pd.DataFrame, model_id: int, deltas: list[float],

@@ -140,8 +140,8 @@ def _numeric_gap(a: Path, b: Path) -> str:
             if flat[0].keys() != flat[1].keys():
                 return "different keys"
             changed = [k for k in flat[0] if flat[0][k] != flat[1][k]]
-            numbers = [k for k in changed
-                       if isinstance(flat[0][k], float) and isinstance(flat[1][k], float)]
+            numbers = {k for k in changed
+                       if isinstance(flat[0][k], float) and isinstance(flat[1][k], float)}
             gap = max((abs(flat[0][k] - flat[1][k]) / max(abs(flat[0][k]), 1e-300)
                        for k in numbers), default=0.0)
             others = [k for k in changed if k not in numbers]

@@ -379,7 +379,7 @@ class Refits:
     estimator computed (``refit`` also yields the paper's penalised stage), plus evidence."""
 
     theta: dict[str, np.ndarray]
-    #: per estimator, one row per refit: objective, kkt, starts, agreeing, warm_gap, level
+    #: per estimator, one row per refit: objective, kkt_bound, starts, agreeing, warm_gap, level
     diagnostics: dict[str, pd.DataFrame]
 
 
@@ -425,7 +425,7 @@ def refit(full: FitResult, ls: solver.LeastSquares, weights: np.ndarray, seeds,
         second = _share_basins(ls, weights, second, zero, zero, free, n_shared)
         stages["refit"] = second
     diagnostics = {name: pd.DataFrame({
-        "objective": sol.value, "kkt_bound": kkt_bound(sol.kkt), "starts": np.full(n_groups, sol.values.shape[1]),
-        "agreeing": sol.n_agree, "warm_gap": sol.values[:, 0] / sol.value - 1.0,
+        "objective": sol.value, "kkt_bound": kkt_bound(sol.kkt),
+        "starts": np.full(n_groups, sol.values.shape[1]), "agreeing": sol.n_agree, "warm_gap": sol.values[:, 0] / sol.value - 1.0,
         "level": sol.level}) for name, sol in stages.items()}
     return Refits({name: sol.theta for name, sol in stages.items()}, diagnostics)

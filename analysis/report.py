@@ -8,6 +8,7 @@ import math
 
 import pandas as pd
 
+from .fitting import kkt_text
 from .intervals import bounds, defined_share, format_interval, point
 from .quantities import PLAYERS
 from .report_appendices import appendix_sections
@@ -34,12 +35,6 @@ DOUBLING_LABELS = {
 #: coverage band and median bias within which a quantity counts as calibrated
 CALIBRATED_COVERAGE, CALIBRATED_BIAS = (0.93, 0.97), 0.10
 
-
-
-def _kkt_text(optimality: dict) -> str:
-    """A fit's written KKT bound (`fitting.kkt_bound`) in words."""
-    bound = optimality["kkt_bound"]
-    return f"≤ {bound:.0e} (certified)" if optimality["certified"] else f"{bound:.1e} (not certified)"
 
 
 def numerics_sentence(numerics: dict) -> str:
@@ -286,7 +281,7 @@ def write_report(raw_csv: str, analysis_csv: str, exclusions_csv: str, selection
               "`results/calibration.md`). "
               f"Objective {main['objective']:.6f} on {main['n_obs']} "
               f"evaluations (paper: 0.0518 on 231); KKT residual "
-              f"{_kkt_text(main['optimality'])}; "
+              f"{kkt_text(main['optimality']['kkt_bound'])}; "
               f"{main['optimality']['starts_agreeing']}/{main['optimality']['starts']} starts "
               "reached the same optimum. " + numerics_sentence(est["numerics"]), "",
               "| coefficient | estimate | bootstrap SE | 95% interval |", "|---|---|---|---|"]

@@ -247,8 +247,8 @@ class ScalingLawResults:
         fit = self.fit_result
         return [f"Model {self.spec.model_id} ({self.spec.label}), δ = {fit.delta}, "
                 f"n = {fit.n_obs}",
-                f"objective {fit.objective:.8f}, MSE {fit.mse:.6f}, KKT residual {kkt_text(fit.kkt)}, "
-                f"{fit.n_agree}/{fit.n_starts} starts agree"]
+                f"objective {fit.objective:.8f}, MSE {fit.mse:.6f}, KKT residual "
+                f"{kkt_text(fit.kkt)}, {fit.n_agree}/{fit.n_starts} starts agree"]
 
     def summary(self) -> str:
         """Coefficients and closed-form doubling times as text."""
