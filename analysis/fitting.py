@@ -187,10 +187,12 @@ class Solutions:
 
 
 def solve(ls: solver.LeastSquares, weights: np.ndarray, starts: np.ndarray, l1: np.ndarray,
-          effect: np.ndarray, free: np.ndarray) -> Solutions:
+          effect: np.ndarray, free: np.ndarray, home: Solutions | None = None) -> Solutions:
     """Minimise problem g (row weights `weights[g]`) from each of its starts `starts[g]`
     (G, K, p); keep the best end point, certify it, and rescue it with L-BFGS-B + Newton
-    when the certificate fails."""
+    when the certificate fails. `home`: known optima of the problems; a search that
+    returns to its problem's stops there (`solver.newton`), and a problem none of whose
+    searches goes below it keeps it."""
     w = solver.normalise_weights(weights)
     n_groups, k, p = starts.shape
     l1, effect = np.broadcast_to(l1, (n_groups, p)), np.broadcast_to(effect, (n_groups, p))
@@ -203,12 +205,17 @@ def solve(ls: solver.LeastSquares, weights: np.ndarray, starts: np.ndarray, l1: 
         end, value, _ = solver.newton(
             ls, np.repeat(w[g], k, axis=0), starts[g].reshape(m * k, p),
             np.repeat(l1[g], k, axis=0), np.repeat(effect[g], k, axis=0),
-            np.repeat(free[g], k, axis=0), max_iter=NEWTON_FROM_START)
+            np.repeat(free[g], k, axis=0), max_iter=NEWTON_FROM_START,
+            home=None if home is None else (np.repeat(home.theta[g], k, axis=0),
+                                            np.repeat(home.value[g], k)))
         ends[g], values[g] = end.reshape(m, k, p), value.reshape(m, k)
     values = np.where(np.isfinite(values), values, np.inf)
     best = values.argmin(axis=1)
     rows = np.arange(n_groups)
     theta, value = ends[rows, best].copy(), values[rows, best].copy()
+    if home is not None:
+        back = ~(value < home.value)
+        theta[back], value[back] = home.theta[back], home.value[back]
     kkt = ls.kkt(w, theta, l1, effect, free)
     level = np.zeros(n_groups, int)
     for i in np.flatnonzero(~(kkt <= KKT_TOLERANCE)):
@@ -318,15 +325,18 @@ class AugmentedScalingLaw:
         starts = np.array(starting_points(self.spec, ls.y, n_random, self.seed, warm))
         l1, effect = self.estimator.penalty(self.spec)
         p = self.spec.n_params
-        first = self._result(ls, norm, solve(ls, np.ones((1, len(ls.y))), starts[None], l1,
-                                             effect, np.ones(p, bool)),
-                             "paper" if self.estimator.name == "refit" else self.estimator.name)
+        weights, every = np.ones((1, len(ls.y))), np.ones(p, bool)
+        first = self._result(ls, norm, _explore_neighbours(
+            ls, weights, solve(ls, weights, starts[None], l1, effect, every), l1, effect, every),
+            "paper" if self.estimator.name == "refit" else self.estimator.name)
         if self.estimator.name != "refit":
             return first
         free = first.support
         second_starts = np.array([first.theta, *first.optima[1:], *starts[1:]]) * free
-        second = self._result(ls, norm, solve(ls, np.ones((1, len(ls.y))), second_starts[None],
-                                              np.zeros(p), np.zeros(p), free), "refit")
+        zero = np.zeros(p)
+        second = self._result(ls, norm, _explore_neighbours(
+            ls, weights, solve(ls, weights, second_starts[None], zero, zero, free), zero, zero,
+            free), "refit")
         second.penalised = first
         return second
 
@@ -371,6 +381,39 @@ def _share_basins(ls, weights, sol: Solutions, l1, effect, free, k: int) -> Solu
                      np.concatenate([sol.values, extra.values], axis=1),
                      np.concatenate([sol.ends, extra.ends], axis=1),
                      np.where(better, extra.level, sol.level))
+
+
+NEIGHBOUR_STEP = 1.0  # each free coefficient of a best point moved by ± this, one start each
+NEIGHBOUR_ROUNDS = 3  # further rounds from the points that improved
+
+
+def _explore_neighbours(ls, weights, sol: Solutions, l1, effect, free) -> Solutions:
+    """Polish every fit from its best point with each free coefficient moved by
+    ±`NEIGHBOUR_STEP`, and again from any better point found. This reaches basins next to
+    an optimum that random points rarely do (one benchmark's term switched off, a much
+    steeper exponent): in the unpenalised refits of the main bootstrap, about 1 draw in 100
+    had its optimum there. Only the best point changes; `values` and `ends` stay the
+    evidence of the multistart itself."""
+    n_groups, p = sol.theta.shape
+    free = np.broadcast_to(free, (n_groups, p))
+    l1, effect = np.broadcast_to(l1, (n_groups, p)), np.broadcast_to(effect, (n_groups, p))
+    moves = np.concatenate([np.eye(p), -np.eye(p)]) * NEIGHBOUR_STEP
+    theta, value = sol.theta.copy(), sol.value.copy()
+    kkt, level = sol.kkt.copy(), sol.level.copy()
+    todo = np.arange(n_groups)
+    for _ in range(NEIGHBOUR_ROUNDS):
+        if todo.size == 0:
+            break
+        starts = (theta[todo, None, :] + moves[None]) * free[todo, None, :]
+        here = Solutions(theta[todo], value[todo], kkt[todo], sol.values[todo],
+                         sol.ends[todo], level[todo])
+        extra = solve(ls, weights[todo], starts, l1[todo], effect[todo], free[todo], here)
+        better = extra.value < value[todo] * (1 - AGREEMENT)
+        rows = todo[better]
+        theta[rows], value[rows] = extra.theta[better], extra.value[better]
+        kkt[rows], level[rows] = extra.kkt[better], extra.level[better]
+        todo = rows
+    return Solutions(theta, value, kkt, sol.values, sol.ends, level)
 
 
 @dataclass
@@ -423,6 +466,7 @@ def refit(full: FitResult, ls: solver.LeastSquares, weights: np.ndarray, seeds,
         zero = np.zeros(p)
         second = solve(ls, weights, starts_for(anchors, free), zero, zero, free)
         second = _share_basins(ls, weights, second, zero, zero, free, n_shared)
+        second = _explore_neighbours(ls, weights, second, zero, zero, free)
         stages["refit"] = second
     diagnostics = {name: pd.DataFrame({
         "objective": sol.value, "kkt_bound": kkt_bound(sol.kkt),

@@ -6,7 +6,8 @@ import pytest
 
 from analysis import solver
 from analysis.bootstrap import bootstrap, resample_counts
-from analysis.fitting import AugmentedScalingLaw, FitResult, problem, refit
+from analysis.fitting import (AugmentedScalingLaw, FitResult, _explore_neighbours, problem,
+                              refit, solve)
 from analysis.models import MODELS, VARIANTS
 from analysis.synthetic import REFERENCE_MODEL7, simulate
 
@@ -38,6 +39,17 @@ def test_refit_escapes_a_warm_start_planted_in_the_worse_basin(two_basins):
     result = refit(planted, ls, weights, [(0, 0)], n_random=2, n_shared=0)
     assert result.diagnostics["paper"]["objective"][0] == pytest.approx(fit.objective, rel=1e-9)
     assert result.diagnostics["paper"]["warm_gap"][0] > 1e-4
+
+
+def test_neighbour_starts_leave_a_basin_that_its_own_search_cannot(two_basins):
+    frame, fit = two_basins
+    ls, weights = problem(frame, SPEC, fit.normalizer), np.ones((1, len(frame)))
+    l1, effect = np.full(SPEC.n_params, DELTA), np.zeros(SPEC.n_params)
+    free = np.ones(SPEC.n_params, bool)
+    stuck = solve(ls, weights, fit.optima[1][None, None], l1, effect, free)
+    assert stuck.value[0] > fit.objective * (1 + 1e-3)  # certified, but in the worse basin
+    moved = _explore_neighbours(ls, weights, stuck, l1, effect, free)
+    assert moved.value[0] == pytest.approx(fit.objective, rel=1e-9)
 
 
 def test_bootstrap_draws_whose_warm_start_fails_reach_an_independent_multistart(two_basins):
