@@ -52,6 +52,30 @@ def numerics_sentence(numerics: dict) -> str:
     return f"Numerical kernels: {blas}; numpy SIMD: {simd}. These are {tail}"
 
 
+#: a coefficient this large in absolute value switches its term off (or on) by a factor e^10
+DIVERGING = 10.0
+
+
+def optimum_sentence(fit: dict) -> str:
+    """How the fit reached its optimum, and which coefficients run off toward ±∞ there."""
+    opt = fit["optimality"]
+    if opt["starts_agreeing"] > 0:
+        text = f"{opt['starts_agreeing']}/{opt['starts']} starts reached the same optimum."
+    else:
+        text = (f"None of the {opt['starts']} starts reached this optimum directly: the "
+                "neighbour starts (each free coefficient of the best end point moved by ±1) "
+                "found it below all of them.")
+    far = {name: value for name, value in fit["params"].items() if abs(value) > DIVERGING}
+    if far:
+        listed = ", ".join(f"{name} = {value:.1f}" for name, value in far.items())
+        text += (f" At this optimum {listed}: the fit switches that coefficient's term off "
+                 "for the evaluations it applies to, and the objective keeps falling, ever more "
+                 "slowly, as the coefficient goes to infinity. Its value is where the search "
+                 "stopped, not an estimate: the term it multiplies is already negligible there, "
+                 "so the other coefficients and the derived quantities do not depend on it.")
+    return text
+
+
 def refits_sentence(refits: dict) -> str:
     """How the bootstrap refits reached their optima, per estimator stage."""
     parts = []
@@ -281,9 +305,8 @@ def write_report(raw_csv: str, analysis_csv: str, exclusions_csv: str, selection
               "`results/calibration.md`). "
               f"Objective {main['objective']:.6f} on {main['n_obs']} "
               f"evaluations (paper: 0.0518 on 231); KKT residual "
-              f"{kkt_text(main['optimality']['kkt_bound'])}; "
-              f"{main['optimality']['starts_agreeing']}/{main['optimality']['starts']} starts "
-              "reached the same optimum. " + numerics_sentence(est["numerics"]), "",
+              f"{kkt_text(main['optimality']['kkt_bound'])}. " + optimum_sentence(main) + " "
+              + numerics_sentence(est["numerics"]), "",
               "| coefficient | estimate | bootstrap SE | 95% interval |", "|---|---|---|---|"]
     for name, row in est["parameter_table"].items():
         lower, upper = bounds(row)

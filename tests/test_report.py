@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis.intervals import doubling_interval, percentile_interval
-from analysis.report import write_report
+from analysis.report import optimum_sentence, write_report
 
 BOUNDED = doubling_interval([0.6, 0.8, 1.0, 1.2, 1.4] * 20)  # rates per year: doubling in months
 UNBOUNDED = doubling_interval([-0.2, 0.3, 0.7, 0.9, 1.1] * 20)
@@ -29,7 +29,8 @@ def write_inputs(tmp_path, doubling: dict, ceg: dict) -> list[str]:
     estimates = {
         "main_model": {"model": 7, "delta": 0.0025, "objective": 0.05, "n_obs": 2,
                        "optimality": {"kkt_bound": 1e-6, "certified": True, "starts": 18,
-                                      "starts_agreeing": 9}},
+                                      "starts_agreeing": 9},
+                       "params": {"alpha_N": 0.07}},
         "numerics": {"blas": [{"library": "openblas", "version": "0.3.31", "kernel": "Nehalem",
                                "threads": 1}], "numpy_simd_extensions": [], "pinned": True},
         "parameter_table": {"alpha_N": {"estimate": 0.07, "se": 0.01,
@@ -111,3 +112,13 @@ def test_the_calibration_study_is_included_when_given(valid_csv, tmp_path):
     assert "Not calibrated: compute_doubling (preferred fit, n231 design, paper truth, paper): " \
            "coverage 75% ± 3%, bias -30%" in text
     assert "favours **paper**" in text
+
+
+def test_the_optimum_sentence_names_diverging_coefficients_and_neighbour_optima():
+    fit = {"optimality": {"starts_agreeing": 0, "starts": 20},
+           "params": {"alpha0": 1.26, "alpha0_wt2": -21.43, "beta_D": 0.06}}
+    text = optimum_sentence(fit)
+    assert "None of the 20 starts" in text and "neighbour starts" in text
+    assert "alpha0_wt2 = -21.4" in text and "alpha0 =" not in text and "beta_D" not in text
+    fit = {"optimality": {"starts_agreeing": 12, "starts": 18}, "params": {"alpha0": 1.4}}
+    assert optimum_sentence(fit) == "12/18 starts reached the same optimum."
