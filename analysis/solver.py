@@ -29,7 +29,7 @@ from scipy.special import expit
 from .models import EXP_CLIP, Design
 
 ZERO = 1e-12
-DECREMENT = 1e-13  # a Newton step predicted to gain less than this (relative) ends a search
+DECREMENT = 1e-15  # a Newton step predicted to gain less than this (relative) ends a search
 LBFGS_OPTIONS = {"maxiter": 20000, "maxfun": 40000, "ftol": 1e-15, "gtol": 1e-11, "maxcor": 30}
 LINE_SEARCH_HALVINGS = 30
 ORTHANT_HALVINGS = 4  # halvings of the orthant step before falling back to the plain one
