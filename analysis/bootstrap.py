@@ -40,8 +40,9 @@ def bootstrap_stages(frame: pd.DataFrame, full: FitResult, n_draws: int, seed: i
     """Draws of every stage of `full`'s estimator: {"paper": …} or {"effect": …}, and for
     the ``refit`` estimator both {"paper": its penalised stage, "refit": …}. One row per draw:
     the coefficients, then `draw`, `objective`, `kkt_bound` (`fitting.kkt_bound`), `starts`,
-    `agreeing` (starts ending within 1e-7 of the best), `warm_gap` (how far above the best the warm start's search
-    ended) and `level` (0 Newton certified, 1 L-BFGS-B needed, 2 certificate failed)."""
+    `agreeing` (starts ending within 1e-7 of the best), `warm_gap` (how far above the best
+    the warm start's search ended) and `level` (0 Newton certified, 1 L-BFGS-B needed,
+    2 certificate failed)."""
     counts = resample_counts(frame, n_draws, seed, unit)
     ls = problem(frame, full.spec, full.normalizer)
     parts: dict[str, list[pd.DataFrame]] = {}

@@ -187,12 +187,13 @@ class Solutions:
 
 
 def solve(ls: solver.LeastSquares, weights: np.ndarray, starts: np.ndarray, l1: np.ndarray,
-          effect: np.ndarray, free: np.ndarray, home: Solutions | None = None) -> Solutions:
+          effect: np.ndarray, free: np.ndarray,
+          home: tuple[np.ndarray, np.ndarray] | None = None) -> Solutions:
     """Minimise problem g (row weights `weights[g]`) from each of its starts `starts[g]`
     (G, K, p); keep the best end point, certify it, and rescue it with L-BFGS-B + Newton
-    when the certificate fails. `home`: known optima of the problems; a search that
-    returns to its problem's stops there (`solver.newton`), and a problem none of whose
-    searches goes below it keeps it."""
+    when the certificate fails. `home`: known optima of the problems and their objectives
+    ((G, p), (G,)); a search that returns to its problem's stops there (`solver.newton`),
+    and a problem none of whose searches goes below it keeps it."""
     w = solver.normalise_weights(weights)
     n_groups, k, p = starts.shape
     l1, effect = np.broadcast_to(l1, (n_groups, p)), np.broadcast_to(effect, (n_groups, p))
@@ -206,16 +207,16 @@ def solve(ls: solver.LeastSquares, weights: np.ndarray, starts: np.ndarray, l1: 
             ls, np.repeat(w[g], k, axis=0), starts[g].reshape(m * k, p),
             np.repeat(l1[g], k, axis=0), np.repeat(effect[g], k, axis=0),
             np.repeat(free[g], k, axis=0), max_iter=NEWTON_FROM_START,
-            home=None if home is None else (np.repeat(home.theta[g], k, axis=0),
-                                            np.repeat(home.value[g], k)))
+            home=None if home is None else (np.repeat(home[0][g], k, axis=0),
+                                            np.repeat(home[1][g], k)))
         ends[g], values[g] = end.reshape(m, k, p), value.reshape(m, k)
     values = np.where(np.isfinite(values), values, np.inf)
     best = values.argmin(axis=1)
     rows = np.arange(n_groups)
     theta, value = ends[rows, best].copy(), values[rows, best].copy()
     if home is not None:
-        back = ~(value < home.value)
-        theta[back], value[back] = home.theta[back], home.value[back]
+        back = ~(value < home[1])
+        theta[back], value[back] = home[0][back], home[1][back]
     kkt = ls.kkt(w, theta, l1, effect, free)
     level = np.zeros(n_groups, int)
     for i in np.flatnonzero(~(kkt <= KKT_TOLERANCE)):
@@ -405,9 +406,8 @@ def _explore_neighbours(ls, weights, sol: Solutions, l1, effect, free) -> Soluti
         if todo.size == 0:
             break
         starts = (theta[todo, None, :] + moves[None]) * free[todo, None, :]
-        here = Solutions(theta[todo], value[todo], kkt[todo], sol.values[todo],
-                         sol.ends[todo], level[todo])
-        extra = solve(ls, weights[todo], starts, l1[todo], effect[todo], free[todo], here)
+        extra = solve(ls, weights[todo], starts, l1[todo], effect[todo], free[todo],
+                      (theta[todo], value[todo]))
         better = extra.value < value[todo] * (1 - AGREEMENT)
         rows = todo[better]
         theta[rows], value[rows] = extra.theta[better], extra.value[better]
@@ -470,6 +470,7 @@ def refit(full: FitResult, ls: solver.LeastSquares, weights: np.ndarray, seeds,
         stages["refit"] = second
     diagnostics = {name: pd.DataFrame({
         "objective": sol.value, "kkt_bound": kkt_bound(sol.kkt),
-        "starts": np.full(n_groups, sol.values.shape[1]), "agreeing": sol.n_agree, "warm_gap": sol.values[:, 0] / sol.value - 1.0,
+        "starts": np.full(n_groups, sol.values.shape[1]), "agreeing": sol.n_agree,
+        "warm_gap": sol.values[:, 0] / sol.value - 1.0,
         "level": sol.level}) for name, sol in stages.items()}
     return Refits({name: sol.theta for name, sol in stages.items()}, diagnostics)

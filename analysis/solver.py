@@ -98,16 +98,19 @@ class LeastSquares:
             yhat = yhat + g[:, cols] @ x.T
         return eu, ev, yhat
 
+    def _exps_at(self, theta: np.ndarray):
+        """`_exps` at a batch of coefficient vectors θ (M, p)."""
+        return self._exps(_links(self.links, np.atleast_2d(theta))[0])
+
     def predict(self, theta: np.ndarray) -> np.ndarray:
         """ŷ (M, n) for a batch of coefficient vectors θ (M, p)."""
-        theta = np.atleast_2d(theta)
-        return self._exps(_links(self.links, theta)[0])[-1]
+        return self._exps_at(theta)[-1]
 
     def value(self, w: np.ndarray, theta: np.ndarray, l1: np.ndarray,
               effect: np.ndarray, keep: bool = False):
         """J_m for every problem (w normalised); with `keep`, also the terms at θ that
         `derivatives` can reuse."""
-        exps = self._exps(_links(self.links, np.atleast_2d(theta))[0])
+        exps = self._exps_at(theta)
         r = self.y - exps[-1]
         value = (w * r * r).sum(axis=1) + (l1 * np.abs(theta)).sum(axis=1)
         value = value + _effect_penalty(theta, effect) if effect.any() else value
