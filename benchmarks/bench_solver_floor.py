@@ -29,10 +29,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path[:0] = [str(REPO), str(HERE)]
+sys.path.insert(0, str(REPO))  # this folder is on the path already: the script runs from it
 
-import analysis  # noqa: E402  (pins the kernels before numpy loads)
-from analysis import bootstrap, fitting, pipeline, solver  # noqa: E402
+from analysis import bootstrap, fitting, pipeline, solver  # noqa: E402  (pins the kernels)
 from analysis.models import MODELS  # noqa: E402
 
 import solver_counts  # noqa: E402
@@ -76,7 +75,7 @@ def main() -> None:
     numpy_seconds = counts["solver_seconds"]
     print(f"main bootstrap, {args.draws} draws of model 7 on {len(frame)} rows: {elapsed:.1f} s, "
           f"{numpy_seconds:.1f} s of it in the package's solver; per draw " + ", ".join(
-              f"{k} {counts[k] / args.draws:.0f}" for k in solver_counts.KEYS[:4]))
+              f"{k} {counts[k] / args.draws:.0f}" for k in solver_counts.WORK))
     print(f"  per problem-iteration: {1e6 * numpy_seconds / counts['iterations']:.1f} µs, "
           f"{counts['values'] / counts['iterations']:.2f} objective values")
     work_file = HERE / "out" / "solver_work_curated.json"

@@ -31,6 +31,8 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
+from solver_counts import sitecustomize_source  # this folder: the script runs from it
+
 REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 SYNTHETIC_RAW_ROWS = 235  # four rows fall to the selection rules: 231 in the analysis set
@@ -67,8 +69,6 @@ def rule_times(workdir: Path) -> dict[str, float]:
 
 def count_environment(folder: Path) -> dict[str, str]:
     """Environment under which every pipeline step counts its solver work into `folder`."""
-    sys.path.insert(0, str(HERE))
-    from solver_counts import sitecustomize_source
     (folder / "hook").mkdir()
     (folder / "counts").mkdir()
     (folder / "hook" / "sitecustomize.py").write_text(sitecustomize_source(str(HERE)))

@@ -52,10 +52,10 @@ static void derivatives(int n, const double *xu, const double *xv, const double 
         }
         double eu = exp(a), ev = exp(b), r = y[i] - eu - ev;
         double cu = 2.0 * w[i] * eu * (eu - r), cv = 2.0 * w[i] * ev * (ev - r);
-        double cuv = 2.0 * w[i] * eu * ev;
+        double cuv = 2.0 * w[i] * eu * ev, gu = 2.0 * w[i] * r * eu, gv = 2.0 * w[i] * r * ev;
         for (int k = 0; k < K; k++) {
-            g[k] -= 2.0 * w[i] * r * eu * xu[i * K + k];
-            g[K + k] -= 2.0 * w[i] * r * ev * xv[i * K + k];
+            g[k] -= gu * xu[i * K + k];
+            g[K + k] -= gv * xv[i * K + k];
             for (int l = 0; l <= k; l++) {
                 h[k * P + l] += cu * xu[i * K + k] * xu[i * K + l];
                 h[(K + k) * P + K + l] += cv * xv[i * K + k] * xv[i * K + l];

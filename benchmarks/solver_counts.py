@@ -15,7 +15,8 @@ from __future__ import annotations
 import functools
 import time
 
-KEYS = ("searches", "iterations", "values", "derivatives", "solver_seconds")
+WORK = ("searches", "iterations", "values", "derivatives")
+KEYS = (*WORK, "solver_seconds")
 COUNTS = dict.fromkeys(KEYS, 0)
 
 
